@@ -1,0 +1,248 @@
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace TrafficSentinel.Capture;
+
+/// <summary>
+/// Captures from a live interface through libpcap, read with the pull API on the caller's thread.
+/// <see cref="ReadNext"/> never returns <see cref="ReadStatus.EndOfCapture"/>: when no packet
+/// arrived within <see cref="LiveCaptureOptions.ReadTimeoutMs"/> it returns
+/// <see cref="ReadStatus.Timeout"/>, so the loop can run its timers and check for stop.
+/// </summary>
+/// <remarks>
+/// Thread use: one thread reads; any thread may call <see cref="Interrupt"/>. Dispose from the
+/// reading thread, or after the reading thread has left <see cref="ReadNext"/>.
+/// </remarks>
+public sealed class LiveCaptureSource : IPacketSource
+{
+    private readonly LibPcapLiveDevice _device;
+    private readonly NativePacketReader _reader;
+    private bool _failed;
+    private string? _lastError;
+
+    private LiveCaptureSource(LibPcapLiveDevice device, TimestampResolution resolution)
+    {
+        _device = device;
+        _reader = new NativePacketReader(device, resolution);
+        Name = device.Name;
+        LinkType = (int)device.LinkType;
+    }
+
+    public string Name { get; }
+
+    public int LinkType { get; }
+
+    public long PacketsRead => _reader.Count;
+
+    public string? LastError => _lastError;
+
+    /// <summary>
+    /// Opens and activates the interface. Throws <see cref="CaptureException"/> with one line naming
+    /// the interface when the filter is invalid, the interface doesn't exist, permission is missing
+    /// (needs root or CAP_NET_RAW) or libpcap refuses an option.
+    /// </summary>
+    public static LiveCaptureSource Open(LiveCaptureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string name = options.Interface;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new CaptureException("no capture interface given");
+        }
+
+        NativePacketReader.EnsurePlatformSupported(name);
+        ValidateOptions(options);
+
+        LibPcapLiveDevice device = FindDevice(name);
+        try
+        {
+            DeviceConfiguration configuration = new()
+            {
+                Snaplen = options.Snaplen,
+                Mode = options.Promiscuous ? DeviceModes.Promiscuous : DeviceModes.None,
+                ReadTimeout = options.ReadTimeoutMs,
+                BufferSize = options.BufferSize,
+                Immediate = options.Immediate ? true : null,
+            };
+            device.Open(configuration);
+            if (!string.IsNullOrWhiteSpace(options.Filter))
+            {
+                device.Filter = options.Filter;
+            }
+
+            return new LiveCaptureSource(device, device.TimestampResolution);
+        }
+        catch (PcapException e)
+        {
+            string detail = DescribeOpenError(device, e);
+            device.Dispose();
+            throw new CaptureException(name + ": " + detail, e);
+        }
+        catch (PlatformNotSupportedException e)
+        {
+            device.Dispose();
+            throw new CaptureException(name + ": an option is not supported by this libpcap (" + CaptureErrors.OneLine(e.Message) + ")", e);
+        }
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="filter"/> without a device (for an Ethernet link) to check its syntax.
+    /// On failure <paramref name="error"/> holds libpcap's message, e.g. "can't parse filter
+    /// expression: syntax error".
+    /// </summary>
+    public static bool TryValidateFilter(string filter, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        try
+        {
+            if (PcapDevice.CheckFilter(filter, out string? message))
+            {
+                error = null;
+                return true;
+            }
+
+            error = CaptureErrors.OneLine(message);
+            return false;
+        }
+        catch (DllNotFoundException)
+        {
+            error = CaptureErrors.LibpcapMissing;
+            return false;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ReadStatus ReadNext(out RawPacket packet)
+    {
+        if (_failed)
+        {
+            packet = default;
+            return ReadStatus.Error;
+        }
+
+        ObjectDisposedException.ThrowIf(!_device.Opened, this);
+        int result = _reader.Next(out packet);
+        switch (result)
+        {
+            case 1:
+                return ReadStatus.Packet;
+            case 0:
+            case -2: // pcap_breakloop: Interrupt() was called
+                return ReadStatus.Timeout;
+            default:
+                string message = _device.LastError;
+                _lastError = string.IsNullOrWhiteSpace(message) ? "pcap_next_ex failed (" + result + ")" : CaptureErrors.OneLine(message);
+                _failed = true;
+                return ReadStatus.Error;
+        }
+    }
+
+    /// <summary>
+    /// Wakes a <see cref="ReadNext"/> blocked in another thread (or makes the next one return at
+    /// once) with <see cref="ReadStatus.Timeout"/>, through <c>pcap_breakloop</c>. Without it a read
+    /// returns within the read timeout anyway.
+    /// </summary>
+    public void Interrupt()
+    {
+        if (_device.Opened)
+        {
+            LibPcapNative.BreakLoop(_device.Handle);
+        }
+    }
+
+    /// <summary>Polls <c>pcap_stats</c>. Allocates: call about once a second, not per packet.</summary>
+    public CaptureStatistics? GetStatistics()
+    {
+        if (!_device.Opened)
+        {
+            return null;
+        }
+
+        try
+        {
+            ICaptureStatistics statistics = _device.Statistics;
+            return new CaptureStatistics(statistics.ReceivedPackets, statistics.DroppedPackets, statistics.InterfaceDroppedPackets);
+        }
+        catch (PcapException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _device.Dispose();
+
+    private static void ValidateOptions(LiveCaptureOptions options)
+    {
+        string name = options.Interface;
+        if (options.Snaplen <= 0)
+        {
+            throw new CaptureException(name + ": snaplen must be positive (got " + options.Snaplen + ")");
+        }
+
+        if (options.ReadTimeoutMs <= 0)
+        {
+            throw new CaptureException(name + ": read timeout must be positive (got " + options.ReadTimeoutMs + " ms)");
+        }
+
+        if (options.BufferSize is <= 0)
+        {
+            throw new CaptureException(name + ": buffer size must be positive (got " + options.BufferSize + ")");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Filter) && !TryValidateFilter(options.Filter, out string? error))
+        {
+            throw new CaptureException(name + ": bad capture filter \"" + options.Filter + "\": " + error);
+        }
+    }
+
+    private static LibPcapLiveDevice FindDevice(string name)
+    {
+        try
+        {
+            foreach (LibPcapLiveDevice device in LibPcapLiveDeviceList.New())
+            {
+                if (string.Equals(device.Name, name, StringComparison.Ordinal))
+                {
+                    return device;
+                }
+            }
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new CaptureException(name + ": " + CaptureErrors.LibpcapMissing, e);
+        }
+        catch (PcapException e)
+        {
+            throw new CaptureException(name + ": cannot list capture interfaces: " + CaptureErrors.OneLine(e.Message), e);
+        }
+
+        throw new CaptureException(name + ": no such capture interface");
+    }
+
+    private static string DescribeOpenError(LibPcapLiveDevice device, PcapException e)
+    {
+        string? libpcap = null;
+        try
+        {
+            if (device.Opened)
+            {
+                libpcap = device.LastError;
+            }
+        }
+        catch (PcapException)
+        {
+        }
+
+        string reason = e.Error switch
+        {
+            PcapError.NoSuchDevice => "no such capture interface",
+            PcapError.PermissionDenied => "permission denied (capture needs root or CAP_NET_RAW)",
+            PcapError.PromiscuousPermissionDenied => "permission denied for promiscuous mode",
+            PcapError.InterfaceNotUp => "the interface is not up",
+            _ => CaptureErrors.OneLine(e.Message),
+        };
+        return string.IsNullOrWhiteSpace(libpcap) || reason.Contains(libpcap.Trim(), StringComparison.Ordinal)
+            ? reason
+            : reason + " (" + CaptureErrors.OneLine(libpcap) + ")";
+    }
+}
