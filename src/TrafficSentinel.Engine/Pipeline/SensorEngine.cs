@@ -1,0 +1,241 @@
+using TrafficSentinel.Engine.Decoding;
+using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Flows;
+
+namespace TrafficSentinel.Engine.Pipeline;
+
+/// <summary>
+/// The per-packet pipeline: decode, track the flow, offer the payload to the detectors the flow
+/// still interests, and report detections and ended flows to the observer. One instance per
+/// packet thread; <see cref="ProcessPacket"/> allocates nothing and never throws on bad input.
+/// </summary>
+public sealed class SensorEngine : IFlowObserver
+{
+    private readonly FlowTable _flows;
+    private readonly DetectorSet _detectors;
+    private readonly IEngineObserver? _observer;
+    private readonly long _sweepInterval;
+    private readonly ulong _tcpMask;
+    private readonly ulong _udpMask;
+    private readonly ulong _otherMask;
+    private int _linkType = Decoding.LinkType.Ethernet;
+    private long _clock = long.MinValue;
+    private long _nextSweep = long.MinValue;
+
+    public SensorEngine(EngineOptions options, DetectorSet detectors, IEngineObserver? observer = null)
+    {
+        _detectors = detectors;
+        _observer = observer;
+        _sweepInterval = options.SweepIntervalMicros;
+        _flows = new FlowTable(options.Flows, this);
+        _tcpMask = MaskOf(detectors.Tcp);
+        _udpMask = MaskOf(detectors.Udp);
+        _otherMask = MaskOf(detectors.OtherIp);
+    }
+
+    public EngineCounters Counters { get; } = new();
+
+    public FlowTable Flows => _flows;
+
+    public DetectorSet Detectors => _detectors;
+
+    /// <summary>Flows handed on so far (every reason).</summary>
+    public long FlowsEnded { get; private set; }
+
+    /// <summary>The engine's packet-time clock: the latest timestamp seen, never going back.</summary>
+    public long ClockMicros => _clock;
+
+    /// <summary>Sets the DLT of the packets that follow (call once per capture source).</summary>
+    public void SetLinkType(int linkType) => _linkType = linkType;
+
+    public int CurrentLinkType => _linkType;
+
+    /// <summary>Processes one captured frame.</summary>
+    public void ProcessPacket(ReadOnlySpan<byte> frame, long timestampMicros, int wireLength, long packetNumber)
+    {
+        EngineCounters counters = Counters;
+        counters.Packets++;
+        counters.WireBytes += wireLength;
+        counters.CapturedBytes += frame.Length;
+
+        DecodeStatus status = PacketDecoder.TryDecode(_linkType, frame, out PacketInfo info);
+        if (status != DecodeStatus.Ok)
+        {
+            counters.Count(status);
+            return;
+        }
+
+        long now = AdvanceClock(timestampMicros);
+        int index = _flows.Track(in info, now, out bool fromA, out _);
+        ref FlowRecord flow = ref _flows[index];
+        bool hasPayload = info.PayloadLength > 0;
+        int payloadIndex = flow.PayloadPacketsAtoB + flow.PayloadPacketsBtoA;
+        if (fromA)
+        {
+            flow.PacketsAtoB++;
+            flow.BytesAtoB += wireLength;
+            flow.TcpFlagsAtoB |= info.TcpFlags;
+            if (hasPayload)
+            {
+                flow.PayloadPacketsAtoB++;
+            }
+        }
+        else
+        {
+            flow.PacketsBtoA++;
+            flow.BytesBtoA += wireLength;
+            flow.TcpFlagsBtoA |= info.TcpFlags;
+            if (hasPayload)
+            {
+                flow.PayloadPacketsBtoA++;
+            }
+        }
+
+        if (hasPayload && (flow.Flags & (FlowFlags.Decided | FlowFlags.Undecidable)) == 0)
+        {
+            Inspect(ref flow, in info, frame, fromA, payloadIndex, timestampMicros, packetNumber);
+        }
+
+        if (info.Protocol == IpProtocol.Tcp && (info.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0)
+        {
+            OnTcpTeardown(ref flow, index, info.TcpFlags, fromA);
+        }
+    }
+
+    /// <summary>Moves packet time forward without a packet (live capture's read timeouts) and runs expiry.</summary>
+    public void AdvanceTime(long nowMicros) => AdvanceClock(nowMicros);
+
+    /// <summary>Ends every remaining flow (end of input, or the sensor stopping).</summary>
+    public void Finish() => _flows.Flush(FlowEndReason.EndOfInput);
+
+    void IFlowObserver.OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
+    {
+        FlowsEnded++;
+        _observer?.OnFlowEnded(ref flow, reason);
+    }
+
+    private long AdvanceClock(long timestampMicros)
+    {
+        if (timestampMicros > _clock)
+        {
+            _clock = timestampMicros;
+            if (_clock >= _nextSweep)
+            {
+                if (_nextSweep != long.MinValue)
+                {
+                    _flows.Expire(_clock);
+                }
+
+                _nextSweep = _clock + _sweepInterval;
+            }
+        }
+
+        return _clock;
+    }
+
+    private void Inspect(ref FlowRecord flow, in PacketInfo info, ReadOnlySpan<byte> frame, bool fromA, int payloadIndex, long timestampMicros, long packetNumber)
+    {
+        int[] candidates;
+        ulong transportMask;
+        switch (info.Protocol)
+        {
+            case IpProtocol.Tcp:
+                candidates = _detectors.Tcp;
+                transportMask = _tcpMask;
+                break;
+            case IpProtocol.Udp:
+                candidates = _detectors.Udp;
+                transportMask = _udpMask;
+                break;
+            default:
+                candidates = _detectors.OtherIp;
+                transportMask = _otherMask;
+                break;
+        }
+
+        ulong excluded = flow.ExcludedDetectors;
+        if ((excluded & transportMask) == transportMask)
+        {
+            flow.Flags |= FlowFlags.Undecidable;
+            return;
+        }
+
+        Counters.PayloadPacketsInspected++;
+        bool fromClient = fromA == flow.ClientIsA;
+        var context = new PacketContext(in info, in flow, info.Payload(frame), fromClient, payloadIndex, timestampMicros);
+        for (int c = 0; c < candidates.Length; c++)
+        {
+            int i = candidates[c];
+            ulong bit = 1UL << i;
+            if ((excluded & bit) != 0)
+            {
+                continue;
+            }
+
+            FlowDetector detector = _detectors[i];
+            if (payloadIndex >= detector.PacketBudget)
+            {
+                excluded |= bit;
+                continue;
+            }
+
+            Span<byte> state = _detectors.StateOf(i, ref flow.DetectorState);
+            DetectionMatch match = default;
+            DetectorVerdict verdict = detector.Inspect(in context, state, ref match);
+            if (verdict == DetectorVerdict.Continue)
+            {
+                continue;
+            }
+
+            excluded |= bit;
+            if (verdict == DetectorVerdict.Match)
+            {
+                flow.ExcludedDetectors = excluded;
+                flow.Flags |= FlowFlags.Decided;
+                ulong protocolBit = 1UL << _detectors.ProtocolBit(i);
+                if ((flow.AlertedProtocols & protocolBit) == 0)
+                {
+                    flow.AlertedProtocols |= protocolBit;
+                    Counters.Detections++;
+                    _observer?.OnDetection(new DetectionEvent(in flow, in info, detector, match, state, timestampMicros, packetNumber));
+                }
+
+                return;
+            }
+        }
+
+        flow.ExcludedDetectors = excluded;
+        if ((excluded & transportMask) == transportMask)
+        {
+            flow.Flags |= FlowFlags.Undecidable;
+        }
+    }
+
+    private void OnTcpTeardown(ref FlowRecord flow, int index, TcpFlags flags, bool fromA)
+    {
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            flow.Flags |= FlowFlags.Reset;
+        }
+        else
+        {
+            flow.Flags |= fromA ? FlowFlags.FinFromA : FlowFlags.FinFromB;
+        }
+
+        if ((flow.Flags & FlowFlags.Reset) != 0 || (flow.Flags & (FlowFlags.FinFromA | FlowFlags.FinFromB)) == (FlowFlags.FinFromA | FlowFlags.FinFromB))
+        {
+            _flows.MarkClosed(index);
+        }
+    }
+
+    private static ulong MaskOf(int[] indexes)
+    {
+        ulong mask = 0;
+        foreach (int i in indexes)
+        {
+            mask |= 1UL << i;
+        }
+
+        return mask;
+    }
+}
