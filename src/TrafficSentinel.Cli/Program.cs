@@ -1,6 +1,187 @@
+using System.CommandLine;
+using System.Globalization;
+using TrafficSentinel.Capture;
+using TrafficSentinel.Cli.Commands;
+using TrafficSentinel.Cli.Runtime;
+using TrafficSentinel.Engine.Detection;
+
 namespace TrafficSentinel.Cli;
 
+/// <summary>The <c>sentinel</c> command line: composition root for every command.</summary>
 internal static class Program
 {
-    private static int Main() => 0;
+    private static int Main(string[] args) => Run(args, CliConsole.System);
+
+    /// <summary>Parses and runs a command line, printing to <paramref name="console"/>. Tests call this.</summary>
+    internal static int Run(string[] args, CliConsole console, DetectorSet? detectors = null, CancellationToken stop = default)
+    {
+        RootCommand root = BuildCommandLine(console, () => detectors ?? DetectorRegistry.CreateDefault(), stop);
+        ParseResult parsed = root.Parse(args);
+        var invocation = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            ProcessTerminationTimeout = null,
+        };
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+            {
+                console.Error.WriteLine("error: " + error.Message);
+            }
+
+            console.Error.WriteLine("Try '" + string.Join(' ', ["sentinel", .. CommandPath(parsed)]) + " --help'.");
+            return ExitCodes.Usage;
+        }
+
+        return parsed.Invoke(invocation);
+    }
+
+    private static List<string> CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = parsed.CommandResult; r is System.CommandLine.Parsing.CommandResult c && c.Parent is not null; r = r.Parent)
+        {
+            names.Insert(0, c.Command.Name);
+        }
+
+        return names;
+    }
+
+    internal static RootCommand BuildCommandLine(CliConsole console, Func<DetectorSet> detectors, CancellationToken stop)
+    {
+        var root = new RootCommand(
+            "TrafficSentinel: finds VPN and anonymizer traffic (OpenVPN, WireGuard, Tor, ...) in live traffic or capture files.");
+
+        // Options shared by replay and live.
+        var output = new Option<string[]>("--output", "-o")
+        {
+            Description = "Where alerts go; repeat for several: console, jsonl (stdout), jsonl:PATH, syslog:udp://HOST:PORT, syslog:tcp://HOST:PORT.",
+            DefaultValueFactory = _ => ["console"],
+            Arity = ArgumentArity.OneOrMore,
+            HelpName = "SINK",
+        };
+        output.Validators.Add(result =>
+        {
+            if (!SinkFactory.TryValidate(result.GetValueOrDefault<string[]>() ?? [], out string? error))
+            {
+                result.AddError(error!);
+            }
+        });
+        var maxFlows = new Option<int>("--max-flows")
+        {
+            Description = "Hard cap on flows tracked at once; the least recently seen is evicted beyond it.",
+            DefaultValueFactory = _ => new SensorSettings().MaxFlows,
+        };
+        maxFlows.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<int>(), 1, 1 << 26));
+        var idle = new Option<double>("--idle-timeout")
+        {
+            Description = "Seconds without a packet after which a flow ends.",
+            DefaultValueFactory = _ => new SensorSettings().IdleTimeoutSeconds,
+        };
+        idle.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<double>(), 0.001, 86_400 * 7));
+        var active = new Option<double>("--active-timeout")
+        {
+            Description = "Seconds after which a long flow is handed on and continues as a new record.",
+            DefaultValueFactory = _ => new SensorSettings().ActiveTimeoutSeconds,
+        };
+        active.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<double>(), 0.001, 86_400 * 365));
+        var sensorName = new Option<string?>("--sensor-name") { Description = "A name for this sensor, carried in every alert." };
+
+        SensorSettings Settings(ParseResult p) => new()
+        {
+            Outputs = p.GetValue(output) ?? ["console"],
+            MaxFlows = p.GetValue(maxFlows),
+            IdleTimeoutSeconds = p.GetValue(idle),
+            ActiveTimeoutSeconds = p.GetValue(active),
+            SensorName = p.GetValue(sensorName),
+        };
+
+        // replay
+        var files = new Argument<string[]>("FILES")
+        {
+            Description = "Capture files (pcap, pcapng) or folders of them, read in the order given; a folder's files in name order.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var continuous = new Option<bool>("--continuous")
+        {
+            Description = "Treat the files as one capture cut into pieces (tcpdump -C/-G): flows carry over from file to file. By default each file's flows end with it.",
+        };
+        var noProgress = new Option<bool>("--no-progress") { Description = "Do not show progress on stderr (it is shown only when stderr is a terminal)." };
+        var replay = new Command("replay", "Replay capture files and report the VPN and anonymizer flows in them, then a summary.")
+        {
+            files, output, continuous, noProgress, maxFlows, idle, active, sensorName,
+        };
+        replay.SetAction(p => ReplayCommand.Run(p.GetValue(files)!, Settings(p), p.GetValue(continuous), !p.GetValue(noProgress), console, detectors()));
+
+        // live
+        var iface = new Option<string>("--interface", "-i") { Description = "The interface to capture from (see 'sentinel interfaces').", Required = true };
+        var filter = new Option<string?>("--filter", "-f") { Description = "A BPF capture filter, e.g. \"udp or tcp\"." };
+        filter.Validators.Add(r =>
+        {
+            string? text = r.GetValueOrDefault<string?>();
+            if (!string.IsNullOrWhiteSpace(text) && !LiveCaptureSource.TryValidateFilter(text, out string? error))
+            {
+                r.AddError("--filter: " + error);
+            }
+        });
+        var snaplen = new Option<int>("--snaplen", "-s") { Description = "Bytes captured per packet.", DefaultValueFactory = _ => 262_144 };
+        snaplen.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<int>(), 64, 262_144));
+        var noPromisc = new Option<bool>("--no-promiscuous") { Description = "Do not put the interface in promiscuous mode." };
+        var bufferSize = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in bytes (libpcap's default when unset)." };
+        bufferSize.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is int size)
+            {
+                RequireRange(r, size, 65_536, int.MaxValue);
+            }
+        });
+        var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (default: run until Ctrl-C or SIGTERM)." };
+        duration.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<double>(), 0, double.MaxValue));
+        var count = new Option<long>("--count", "-c") { Description = "Stop after this many packets." };
+        count.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<long>(), 0, long.MaxValue));
+        var stats = new Option<double>("--stats-interval") { Description = "Print a statistics line to stderr every this many seconds (0: never).", DefaultValueFactory = _ => 60 };
+        stats.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<double>(), 0, double.MaxValue));
+        var liveCommand = new Command("live", "Capture from a network interface (a span or mirror port) and report VPN and anonymizer flows as they are found.")
+        {
+            iface, filter, snaplen, noPromisc, bufferSize, duration, count, stats, output, maxFlows, idle, active, sensorName,
+        };
+        liveCommand.SetAction(p => LiveCommand.Run(
+            new LiveSettings
+            {
+                Capture = new LiveCaptureOptions
+                {
+                    Interface = p.GetValue(iface)!,
+                    Filter = p.GetValue(filter),
+                    Snaplen = p.GetValue(snaplen),
+                    Promiscuous = !p.GetValue(noPromisc),
+                    BufferSize = p.GetValue(bufferSize),
+                },
+                DurationSeconds = p.GetValue(duration),
+                PacketLimit = p.GetValue(count),
+                StatsIntervalSeconds = p.GetValue(stats),
+            },
+            Settings(p),
+            console,
+            detectors(),
+            stop));
+
+        // interfaces
+        var interfaces = new Command("interfaces", "List the interfaces libpcap can capture from.");
+        interfaces.SetAction(_ => InterfacesCommand.Run(console));
+
+        root.Subcommands.Add(replay);
+        root.Subcommands.Add(liveCommand);
+        root.Subcommands.Add(interfaces);
+        return root;
+    }
+
+    private static void RequireRange<T>(System.CommandLine.Parsing.OptionResult result, T value, T min, T max)
+        where T : IComparable<T>, IFormattable
+    {
+        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{result.Option.Name} must be between {min} and {max}, not {value}."));
+        }
+    }
 }

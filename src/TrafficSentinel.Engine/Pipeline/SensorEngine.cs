@@ -108,6 +108,17 @@ public sealed class SensorEngine : IFlowObserver
     /// <summary>Ends every remaining flow (end of input, or the sensor stopping).</summary>
     public void Finish() => _flows.Flush(FlowEndReason.EndOfInput);
 
+    /// <summary>
+    /// Ends a capture source whose flows must not run on into the next one: every flow ends and
+    /// packet time starts afresh, so the next file's timestamps stand on their own.
+    /// </summary>
+    public void EndOfSource()
+    {
+        _flows.Flush(FlowEndReason.EndOfInput);
+        _clock = long.MinValue;
+        _nextSweep = long.MinValue;
+    }
+
     void IFlowObserver.OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
     {
         FlowsEnded++;

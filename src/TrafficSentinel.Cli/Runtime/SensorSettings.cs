@@ -1,0 +1,30 @@
+using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.Engine.Pipeline;
+
+namespace TrafficSentinel.Cli.Runtime;
+
+/// <summary>Options shared by <c>replay</c> and <c>live</c>.</summary>
+internal sealed record SensorSettings
+{
+    public IReadOnlyList<string> Outputs { get; init; } = ["console"];
+
+    public int MaxFlows { get; init; } = new FlowTableOptions().MaxFlows;
+
+    public double IdleTimeoutSeconds { get; init; } = 120;
+
+    public double ActiveTimeoutSeconds { get; init; } = 1800;
+
+    public string? SensorName { get; init; }
+
+    public int QueueCapacity { get; init; } = Alerts.AlertDispatcher.DefaultQueueCapacity;
+
+    public EngineOptions ToEngineOptions() => new()
+    {
+        Flows = new FlowTableOptions
+        {
+            MaxFlows = MaxFlows,
+            IdleTimeoutMicros = (long)(IdleTimeoutSeconds * FlowTableOptions.MicrosPerSecond),
+            ActiveTimeoutMicros = (long)(ActiveTimeoutSeconds * FlowTableOptions.MicrosPerSecond),
+        },
+    };
+}
