@@ -40,6 +40,7 @@ public class AlertDispatcherTests
 
             // The blocked sink finishes nothing; the other one drains and finishes.
             Assert.False(dispatcher.Complete(TimeSpan.FromSeconds(1)));
+            await WaitUntilAsync(() => dispatcher.GetStatistics()[1].Finished);
             IReadOnlyList<SinkStatistics> stats = dispatcher.GetStatistics();
             SinkStatistics blocked = stats[0];
             SinkStatistics other = stats[1];
@@ -62,6 +63,37 @@ public class AlertDispatcherTests
             Assert.Equal(Total, dispatcher.Published);
             Assert.Equal(blocked.Dropped + other.Dropped, dispatcher.Dropped);
             Assert.Equal(Total - accepted, dispatcher.Rejected);
+        }
+        finally
+        {
+            blocking.Release();
+            dispatcher.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Publishing_allocates_nothing_once_queues_are_warm()
+    {
+        var blocking = new BlockingSink();
+        var recording = new NullSink();
+        var dispatcher = new AlertDispatcher([blocking, recording], 256);
+        try
+        {
+            Alert alert = TestAlerts.Numbered(1);
+            for (int i = 0; i < 10_000; i++)
+            {
+                dispatcher.TryPublish(alert);
+            }
+
+            await blocking.Entered.Task.WaitAsync(s_generous);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                dispatcher.TryPublish(alert);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, allocated);
         }
         finally
         {
@@ -212,5 +244,14 @@ public class AlertDispatcherTests
         using var empty = new AlertDispatcher([]);
         Assert.True(empty.TryPublish(TestAlerts.Numbered(0)));
         Assert.True(empty.Complete(TimeSpan.Zero));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cancel = new CancellationTokenSource(s_generous);
+        while (!condition())
+        {
+            await Task.Delay(10, cancel.Token);
+        }
     }
 }

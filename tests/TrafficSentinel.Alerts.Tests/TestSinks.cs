@@ -90,3 +90,21 @@ internal sealed class ThrowingSink(int everyNth = 1) : IAlertSink
     {
     }
 }
+
+/// <summary>Does nothing.</summary>
+internal sealed class NullSink : IAlertSink
+{
+    public string Name => "null";
+
+    public void Write(Alert alert)
+    {
+    }
+
+    public void Flush()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}
