@@ -23,7 +23,7 @@ public class JsonLinesAlertSinkTests
         Assert.EndsWith("\n", text, StringComparison.Ordinal);
         string[] lines = text.TrimEnd('\n').Split('\n');
         Assert.Equal(alerts.Length, lines.Length);
-        Assert.All(lines, line => Assert.All(line, c => Assert.True(c < 128, "lines are ASCII")));
+        Assert.All(lines, line => Assert.DoesNotContain("\\u00", line, StringComparison.Ordinal));
         return [.. lines.Select(line => JsonDocument.Parse(line).RootElement.Clone())];
     }
 
@@ -124,6 +124,21 @@ public class JsonLinesAlertSinkTests
         JsonElement json = WriteAndParse(alert)[0];
         Assert.Equal("edge-1", json.GetProperty("host").GetString());
         Assert.Equal("quote \" newline \n unicode é", json.GetProperty("detection").GetProperty("evidence").GetString());
+    }
+
+    [Fact]
+    public void Text_is_utf8_with_only_json_escapes()
+    {
+        using var stream = new MemoryStream();
+        using (var sink = new JsonLinesAlertSink(stream, "test", leaveOpen: true))
+        {
+            sink.Write(TestAlerts.OpenVpnTcp(evidence: "é \" \n <b>"));
+        }
+
+        string line = Encoding.UTF8.GetString(stream.ToArray());
+        Assert.Contains("\"timestamp\":\"2024-10-21T10:00:01.123456+0000\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"evidence\":\"é \\\" \\n <b>\"", line, StringComparison.Ordinal);
+        Assert.Single(line.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]

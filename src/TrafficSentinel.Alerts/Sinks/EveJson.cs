@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace TrafficSentinel.Alerts.Sinks;
@@ -13,14 +14,22 @@ namespace TrafficSentinel.Alerts.Sinks;
 /// route and display records by <c>event_type</c>, and a detection of a VPN or anonymiser on a flow
 /// is exactly what they mean by an alert. What is ours lives in the extra <c>detection</c> object;
 /// a small Suricata-style <c>alert</c> object (action, signature, category, severity) is added so that
-/// those tools have a title to show. Non-ASCII text is escaped, so every line is plain ASCII.
+/// those tools have a title to show. Text is written as UTF-8 with only JSON's own escapes (quotes,
+/// backslash, control characters), as Suricata does: the default encoder's HTML-safe escaping would
+/// turn the <c>+</c> in every timestamp and Community ID into <c>\u002B</c> and defeat grep. These
+/// lines are never embedded in HTML, which is the only case that escaping guards against.
 /// </remarks>
 internal static class EveJson
 {
     /// <summary>EVE <c>alert.severity</c>: 3 (low). Using a VPN is a policy matter, not an attack.</summary>
     internal const int Severity = 3;
 
-    private static readonly JsonWriterOptions s_options = new() { Indented = false, SkipValidation = false };
+    private static readonly JsonWriterOptions s_options = new()
+    {
+        Indented = false,
+        SkipValidation = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     internal static JsonWriterOptions Options => s_options;
 

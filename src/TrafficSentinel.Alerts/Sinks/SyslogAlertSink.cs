@@ -20,7 +20,8 @@ public enum SyslogTransport
 /// <summary>
 /// Sends each alert as an RFC 5424 message whose MSG is the EVE JSON object (see <see cref="EveJson"/>):
 /// <c>&lt;172&gt;1 2024-10-21T10:00:02.000001Z sensor1 sentinel 4711 vpn-detect - {"timestamp":…}</c>.
-/// The header time is when the message was made (the alert's own time is in the JSON). Over TCP the
+/// The header time is when the message was made (the alert's own time is in the JSON); header fields
+/// are printable ASCII, the MSG is UTF-8 JSON without a BOM (as rsyslog and Suricata send it). Over TCP the
 /// connection is opened on first use and re-opened once per message when it has broken; if that fails
 /// too the write throws, and the dispatcher counts it.
 /// </summary>
