@@ -355,67 +355,67 @@ public static class PacketDecoder
         switch (info.Protocol)
         {
             case IpProtocol.Tcp:
-            {
-                if (l4.Length < TcpMinHeaderLength)
                 {
-                    return DecodeStatus.TruncatedTransportHeader;
-                }
+                    if (l4.Length < TcpMinHeaderLength)
+                    {
+                        return DecodeStatus.TruncatedTransportHeader;
+                    }
 
-                int dataOffset = (l4[12] >> 4) * 4;
-                if (dataOffset < TcpMinHeaderLength)
-                {
-                    return DecodeStatus.BadTcpDataOffset;
-                }
+                    int dataOffset = (l4[12] >> 4) * 4;
+                    if (dataOffset < TcpMinHeaderLength)
+                    {
+                        return DecodeStatus.BadTcpDataOffset;
+                    }
 
-                if (dataOffset > l4.Length)
-                {
-                    return info.IsSnapTruncated ? DecodeStatus.TruncatedTransportHeader : DecodeStatus.BadTcpDataOffset;
-                }
+                    if (dataOffset > l4.Length)
+                    {
+                        return info.IsSnapTruncated ? DecodeStatus.TruncatedTransportHeader : DecodeStatus.BadTcpDataOffset;
+                    }
 
-                info.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(l4);
-                info.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(2));
-                info.TcpSequence = BinaryPrimitives.ReadUInt32BigEndian(l4.Slice(4));
-                info.TcpAcknowledgement = BinaryPrimitives.ReadUInt32BigEndian(l4.Slice(8));
-                info.TcpFlags = (TcpFlags)l4[13];
-                info.TcpWindow = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(14));
-                info.PayloadOffset = transportOffset + dataOffset;
-                info.PayloadLength = l4.Length - dataOffset;
-                return DecodeStatus.Ok;
-            }
+                    info.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(l4);
+                    info.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(2));
+                    info.TcpSequence = BinaryPrimitives.ReadUInt32BigEndian(l4.Slice(4));
+                    info.TcpAcknowledgement = BinaryPrimitives.ReadUInt32BigEndian(l4.Slice(8));
+                    info.TcpFlags = (TcpFlags)l4[13];
+                    info.TcpWindow = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(14));
+                    info.PayloadOffset = transportOffset + dataOffset;
+                    info.PayloadLength = l4.Length - dataOffset;
+                    return DecodeStatus.Ok;
+                }
 
             case IpProtocol.Udp:
-            {
-                if (l4.Length < UdpHeaderLength)
                 {
-                    return DecodeStatus.TruncatedTransportHeader;
+                    if (l4.Length < UdpHeaderLength)
+                    {
+                        return DecodeStatus.TruncatedTransportHeader;
+                    }
+
+                    int udpLength = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(4));
+                    int payloadLength = l4.Length - UdpHeaderLength;
+                    if (udpLength != 0)
+                    {
+                        // 0 is legal over IPv6 jumbograms; otherwise the length must cover the header.
+                        if (udpLength < UdpHeaderLength)
+                        {
+                            return DecodeStatus.BadUdpLength;
+                        }
+
+                        if (udpLength - UdpHeaderLength < payloadLength)
+                        {
+                            payloadLength = udpLength - UdpHeaderLength;
+                        }
+                        else if (udpLength > l4.Length && !info.IsSnapTruncated)
+                        {
+                            return DecodeStatus.BadUdpLength;
+                        }
+                    }
+
+                    info.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(l4);
+                    info.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(2));
+                    info.PayloadOffset = transportOffset + UdpHeaderLength;
+                    info.PayloadLength = payloadLength;
+                    return DecodeStatus.Ok;
                 }
-
-                int udpLength = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(4));
-                int payloadLength = l4.Length - UdpHeaderLength;
-                if (udpLength != 0)
-                {
-                    // 0 is legal over IPv6 jumbograms; otherwise the length must cover the header.
-                    if (udpLength < UdpHeaderLength)
-                    {
-                        return DecodeStatus.BadUdpLength;
-                    }
-
-                    if (udpLength - UdpHeaderLength < payloadLength)
-                    {
-                        payloadLength = udpLength - UdpHeaderLength;
-                    }
-                    else if (udpLength > l4.Length && !info.IsSnapTruncated)
-                    {
-                        return DecodeStatus.BadUdpLength;
-                    }
-                }
-
-                info.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(l4);
-                info.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(2));
-                info.PayloadOffset = transportOffset + UdpHeaderLength;
-                info.PayloadLength = payloadLength;
-                return DecodeStatus.Ok;
-            }
 
             case IpProtocol.Sctp:
                 if (l4.Length < 12)
