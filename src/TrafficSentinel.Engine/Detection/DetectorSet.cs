@@ -53,6 +53,16 @@ public sealed class DetectorSet
         }
 
         _protocols = [.. protocols];
+        var endHooks = new List<int>();
+        for (int i = 0; i < _all.Length; i++)
+        {
+            if (_all[i].WantsFlowEnd)
+            {
+                endHooks.Add(i);
+            }
+        }
+
+        FlowEndHooks = [.. endHooks];
         StateBytesUsed = offset;
         MaxPacketBudget = maxBudget;
         Tcp = IndexesFor(DetectorTransports.Tcp);
@@ -74,6 +84,9 @@ public sealed class DetectorSet
     internal int[] Udp { get; }
 
     internal int[] OtherIp { get; }
+
+    /// <summary>Detectors whose <see cref="FlowDetector.OnFlowEnded"/> must run.</summary>
+    internal int[] FlowEndHooks { get; }
 
     public FlowDetector this[int index] => _all[index];
 

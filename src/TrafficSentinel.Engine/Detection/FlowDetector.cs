@@ -27,6 +27,18 @@ public abstract class FlowDetector
 
     public abstract DetectorVerdict Inspect(in PacketContext packet, Span<byte> state, ref DetectionMatch match);
 
+    /// <summary>
+    /// Called when a flow ends, for detectors that hold resources outside the flow (a pooled
+    /// reassembly buffer, say): release them here. Most detectors need nothing. Runs for every
+    /// detector of the flow's transport, whatever it decided; must not throw.
+    /// </summary>
+    public virtual void OnFlowEnded(Span<byte> state)
+    {
+    }
+
+    /// <summary>True when <see cref="OnFlowEnded"/> does something; the engine skips the call otherwise.</summary>
+    public virtual bool WantsFlowEnd => false;
+
     /// <summary>Cold path: human-readable evidence for a match, e.g. "HARD_RESET_CLIENT_V2 → SERVER_V2, session id echoed".</summary>
     public abstract string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match);
 }

@@ -9,7 +9,7 @@ namespace TrafficSentinel.Engine.Flows;
 public struct DetectorStateBlock
 {
     /// <summary>Bytes of detector state per flow, shared by all registered detectors.</summary>
-    public const int Size = 160;
+    public const int Size = 192;
 
     private byte _element0;
 }

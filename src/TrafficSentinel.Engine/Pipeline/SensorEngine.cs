@@ -123,6 +123,15 @@ public sealed class SensorEngine : IFlowObserver
     {
         FlowsEnded++;
         _observer?.OnFlowEnded(ref flow, reason);
+
+        // An active timeout continues the same connection, so detector state lives on.
+        if (reason != FlowEndReason.ActiveTimeout)
+        {
+            foreach (int i in _detectors.FlowEndHooks)
+            {
+                _detectors[i].OnFlowEnded(_detectors.StateOf(i, ref flow.DetectorState));
+            }
+        }
     }
 
     private long AdvanceClock(long timestampMicros)

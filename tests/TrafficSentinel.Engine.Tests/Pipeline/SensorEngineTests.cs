@@ -165,6 +165,21 @@ public class SensorEngineTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void FlowEnd_RunsTheDetectorsEndHookWithTheFlowsState()
+    {
+        var detector = new EndHookDetector();
+        SensorEngine engine = NewEngine(new Recorder(), detector);
+        byte[] a = TestPackets.Ethernet(TestPackets.Ipv4Udp("10.0.0.9", 5000, "10.0.0.1", 53, new byte[4]));
+        byte[] b = TestPackets.Ethernet(TestPackets.Ipv4Udp("10.0.0.9", 5001, "10.0.0.1", 53, new byte[4]));
+
+        engine.ProcessPacket(a, 0, a.Length, 1);
+        engine.ProcessPacket(b, 0, b.Length, 2);
+        engine.Finish();
+
+        Assert.Equal([(byte)42, (byte)42], detector.EndedStates);
+    }
+
     private sealed record FlowSnapshot(long PacketsToServer, long PacketsToClient, long BytesToServer, long BytesToClient, ushort ClientPort, FlowEndReason Reason);
 
     private sealed class Recorder : IEngineObserver
@@ -241,5 +256,32 @@ public class SensorEngineTests
         }
 
         public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) => "never";
+    }
+
+    private sealed class EndHookDetector : FlowDetector
+    {
+        public List<byte> EndedStates { get; } = [];
+
+        public override string Protocol => "end";
+
+        public override string Category => "vpn";
+
+        public override DetectorTransports Transports => DetectorTransports.Udp;
+
+        public override int PacketBudget => 1;
+
+        public override int StateSize => 1;
+
+        public override bool WantsFlowEnd => true;
+
+        public override DetectorVerdict Inspect(in PacketContext packet, Span<byte> state, ref DetectionMatch match)
+        {
+            state[0] = 42;
+            return DetectorVerdict.Continue;
+        }
+
+        public override void OnFlowEnded(Span<byte> state) => EndedStates.Add(state[0]);
+
+        public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) => "end";
     }
 }
