@@ -166,12 +166,48 @@ internal static class Program
             detectors(),
             stop));
 
+        // evaluate
+        var labelsOption = new Option<string>("--labels", "-l")
+        {
+            Description = "The labels file: CSV with file,l4,client_ip,client_port,server_ip,server_port,...,truth columns (see README).",
+            Required = true,
+        };
+        var evalFiles = new Argument<string[]>("PCAPS")
+        {
+            Description = "The labelled captures (files or folders).",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var evalOutput = new Option<string[]>("--output", "-o")
+        {
+            Description = "Also send the alerts to these sinks (default: none; the report goes to stdout).",
+            DefaultValueFactory = _ => [],
+            HelpName = "SINK",
+        };
+        evalOutput.Validators.Add(output.Validators[0]);
+        var evaluate = new Command("evaluate", "Replay labelled captures and report per-class precision, recall, packets-to-detection and a confusion table.")
+        {
+            evalFiles, labelsOption, evalOutput, maxFlows, idle, active,
+        };
+        evaluate.SetAction(p => EvaluateCommand.Run(
+            p.GetValue(evalFiles)!,
+            p.GetValue(labelsOption)!,
+            new SensorSettings
+            {
+                Outputs = p.GetValue(evalOutput) ?? [],
+                MaxFlows = p.GetValue(maxFlows),
+                IdleTimeoutSeconds = p.GetValue(idle),
+                ActiveTimeoutSeconds = p.GetValue(active),
+            },
+            console,
+            detectors()));
+
         // interfaces
         var interfaces = new Command("interfaces", "List the interfaces libpcap can capture from.");
         interfaces.SetAction(_ => InterfacesCommand.Run(console));
 
         root.Subcommands.Add(replay);
         root.Subcommands.Add(liveCommand);
+        root.Subcommands.Add(evaluate);
         root.Subcommands.Add(interfaces);
         return root;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using TrafficSentinel.Alerts;
 using TrafficSentinel.Capture;
 using TrafficSentinel.Cli.Runtime;
 using TrafficSentinel.Engine.Decoding;
@@ -13,9 +14,13 @@ internal static class ReplayCommand
 {
     private const int ProgressCheckMask = (1 << 16) - 1;
 
-    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors)
+    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors) =>
+        Run(paths, settings, continuous, progress, console, detectors, null, out _);
+
+    /// <summary>Replays <paramref name="paths"/>; <paramref name="extraSinks"/> receive the alerts too. <paramref name="files"/> are the files read.</summary>
+    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks, out IReadOnlyList<string> files)
     {
-        IReadOnlyList<string> files;
+        files = [];
         try
         {
             files = CaptureInputs.Expand(paths);
@@ -32,7 +37,7 @@ internal static class ReplayCommand
             return ExitCodes.CannotStart;
         }
 
-        using var run = new SensorRun(settings, console, detectors) { SourcesTotal = files.Count };
+        using var run = new SensorRun(settings, console, detectors, extraSinks) { SourcesTotal = files.Count };
         bool showProgress = progress && console.ErrorIsTerminal;
         for (int i = 0; i < files.Count; i++)
         {

@@ -18,10 +18,12 @@ internal sealed class SensorRun : IDisposable
     private readonly List<string> _failures = [];
     private bool _completed;
 
-    public SensorRun(SensorSettings settings, CliConsole console, DetectorSet detectors)
+    public SensorRun(SensorSettings settings, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks = null)
     {
         _console = console;
-        Dispatcher = new AlertDispatcher(SinkFactory.Create(settings.Outputs, console), settings.QueueCapacity);
+        List<IAlertSink> sinks = SinkFactory.Create(settings.Outputs, console);
+        sinks.AddRange(extraSinks ?? []);
+        Dispatcher = new AlertDispatcher(sinks, settings.QueueCapacity);
         Bridge = new AlertBridge(Dispatcher, settings.SensorName);
         Engine = new SensorEngine(settings.ToEngineOptions(), detectors, Bridge);
     }
