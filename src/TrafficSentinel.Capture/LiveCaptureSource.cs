@@ -11,19 +11,27 @@ namespace TrafficSentinel.Capture;
 /// </summary>
 /// <remarks>
 /// Thread use: one thread reads; any thread may call <see cref="Interrupt"/>. Dispose from the
-/// reading thread, or after the reading thread has left <see cref="ReadNext"/>.
+/// reading thread, or after the reading thread has left <see cref="ReadNext"/>. The handle is put
+/// in non-blocking mode and waited on with <c>poll()</c>, because libpcap's own read timeout never
+/// fires on an idle Linux TPACKET_V3 ring.
 /// </remarks>
 public sealed class LiveCaptureSource : IPacketSource
 {
     private readonly LibPcapLiveDevice _device;
     private readonly NativePacketReader _reader;
+    private readonly int _readTimeoutMs;
+    private readonly int _pcapFd;
+    private int _wakeFd;
     private bool _failed;
     private string? _lastError;
 
-    private LiveCaptureSource(LibPcapLiveDevice device, TimestampResolution resolution)
+    private LiveCaptureSource(LibPcapLiveDevice device, TimestampResolution resolution, int readTimeoutMs, int pcapFd, int wakeFd)
     {
         _device = device;
         _reader = new NativePacketReader(device, resolution);
+        _readTimeoutMs = readTimeoutMs;
+        _pcapFd = pcapFd;
+        _wakeFd = wakeFd;
         Name = device.Name;
         LinkType = (int)device.LinkType;
     }
@@ -51,6 +59,11 @@ public sealed class LiveCaptureSource : IPacketSource
         }
 
         NativePacketReader.EnsurePlatformSupported(name);
+        if (NativeMethods.MissingReason is { } missing)
+        {
+            throw new CaptureException(name + ": " + missing);
+        }
+
         ValidateOptions(options);
 
         LibPcapLiveDevice device = FindDevice(name);
@@ -70,7 +83,28 @@ public sealed class LiveCaptureSource : IPacketSource
                 device.Filter = options.Filter;
             }
 
-            return new LiveCaptureSource(device, device.TimestampResolution);
+            // libpcap's own read timeout does not fire on an idle Linux TPACKET_V3 ring (the kernel
+            // retires only blocks that hold packets), so pcap_next_ex could block for ever. Read
+            // non-blocking and wait in our own poll() with the timeout and a wake-up eventfd instead.
+            device.NonBlockingMode = true;
+            int pcapFd = NativeMethods.GetSelectableFd(device.Handle);
+            if (pcapFd < 0)
+            {
+                throw new CaptureException(name + ": libpcap gives no selectable file descriptor for this interface");
+            }
+
+            int wakeFd = NativeMethods.CreateEventFd();
+            if (wakeFd < 0)
+            {
+                throw new CaptureException(name + ": eventfd() failed");
+            }
+
+            return new LiveCaptureSource(device, device.TimestampResolution, options.ReadTimeoutMs, pcapFd, wakeFd);
+        }
+        catch (CaptureException)
+        {
+            device.Dispose();
+            throw;
         }
         catch (PcapException e)
         {
@@ -122,12 +156,32 @@ public sealed class LiveCaptureSource : IPacketSource
 
         ObjectDisposedException.ThrowIf(!_device.Opened, this);
         int result = _reader.Next(out packet);
+        if (result == 0)
+        {
+            // Nothing buffered: wait for the socket, the read timeout, or Interrupt().
+            NativeMethods.PollFd capture = new() { Fd = _pcapFd, Events = NativeMethods.PollIn | NativeMethods.PollPri };
+            NativeMethods.PollFd wake = new() { Fd = _wakeFd, Events = NativeMethods.PollIn };
+            int ready = NativeMethods.Poll(ref capture, ref wake, _readTimeoutMs);
+            if (wake.Revents != 0)
+            {
+                NativeMethods.DrainEventFd(_wakeFd);
+                return ReadStatus.Timeout;
+            }
+
+            if (ready <= 0 || capture.Revents == 0)
+            {
+                return ReadStatus.Timeout; // timed out, or EINTR
+            }
+
+            result = _reader.Next(out packet);
+        }
+
         switch (result)
         {
             case 1:
                 return ReadStatus.Packet;
-            case 0:
-            case -2: // pcap_breakloop: Interrupt() was called
+            case 0: // readable but no whole packet yet
+            case -2: // pcap_breakloop
                 return ReadStatus.Timeout;
             default:
                 string message = _device.LastError;
@@ -138,15 +192,16 @@ public sealed class LiveCaptureSource : IPacketSource
     }
 
     /// <summary>
-    /// Wakes a <see cref="ReadNext"/> blocked in another thread (or makes the next one return at
-    /// once) with <see cref="ReadStatus.Timeout"/>, through <c>pcap_breakloop</c>. Without it a read
-    /// returns within the read timeout anyway.
+    /// Wakes a <see cref="ReadNext"/> waiting in another thread (or, if none waits, the next one that
+    /// would wait) so that it returns <see cref="ReadStatus.Timeout"/> at once. Without it a read
+    /// returns within the read timeout anyway. Safe to call from any thread until disposal.
     /// </summary>
     public void Interrupt()
     {
-        if (_device.Opened)
+        int fd = Volatile.Read(ref _wakeFd);
+        if (fd >= 0)
         {
-            LibPcapNative.BreakLoop(_device.Handle);
+            NativeMethods.SignalEventFd(fd);
         }
     }
 
@@ -169,7 +224,15 @@ public sealed class LiveCaptureSource : IPacketSource
         }
     }
 
-    public void Dispose() => _device.Dispose();
+    public void Dispose()
+    {
+        _device.Dispose();
+        int fd = Interlocked.Exchange(ref _wakeFd, -1);
+        if (fd >= 0)
+        {
+            NativeMethods.Close(fd);
+        }
+    }
 
     private static void ValidateOptions(LiveCaptureOptions options)
     {

@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+
+namespace TrafficSentinel.Capture;
+
+/// <summary>
+/// The few native calls SharpPcap does not expose: <c>pcap_get_selectable_fd</c> from libpcap (the
+/// same shared library SharpPcap loaded; the dynamic loader hands back the loaded copy) and
+/// <c>poll</c>/<c>eventfd</c>/<c>read</c>/<c>write</c>/<c>close</c> from glibc. Resolved once and
+/// called through function pointers, so no import resolver is registered and nothing allocates.
+/// Linux only, like <see cref="NativePacketReader"/>.
+/// </summary>
+internal static unsafe class NativeMethods
+{
+    public const short PollIn = 0x001;
+    public const short PollPri = 0x002;
+    public const short PollErr = 0x008;
+    public const short PollHup = 0x010;
+    public const short PollNval = 0x020;
+
+    // O_NONBLOCK and O_CLOEXEC on Linux x64 and arm64.
+    private const int EventFdNonBlock = 0x800;
+    private const int EventFdCloseOnExec = 0x80000;
+
+    // The names SharpPcap's resolver tries on Linux; Debian's libpcap0.8 provides libpcap.so.0.8.
+    private static readonly string[] s_pcapNames = ["libpcap.so", "libpcap.so.0.8", "libpcap.so.1", "libpcap.so.0"];
+    private static readonly string[] s_libcNames = ["libc.so.6", "libc"];
+
+    private static readonly IntPtr s_pcap = Load(s_pcapNames);
+    private static readonly IntPtr s_libc = Load(s_libcNames);
+    private static readonly delegate* unmanaged<IntPtr, int> s_pcapGetSelectableFd = (delegate* unmanaged<IntPtr, int>)Export(s_pcap, "pcap_get_selectable_fd");
+    private static readonly delegate* unmanaged<PollFd*, ulong, int, int> s_poll = (delegate* unmanaged<PollFd*, ulong, int, int>)Export(s_libc, "poll");
+    private static readonly delegate* unmanaged<uint, int, int> s_eventfd = (delegate* unmanaged<uint, int, int>)Export(s_libc, "eventfd");
+    private static readonly delegate* unmanaged<int, void*, nuint, nint> s_read = (delegate* unmanaged<int, void*, nuint, nint>)Export(s_libc, "read");
+    private static readonly delegate* unmanaged<int, void*, nuint, nint> s_write = (delegate* unmanaged<int, void*, nuint, nint>)Export(s_libc, "write");
+    private static readonly delegate* unmanaged<int, int> s_close = (delegate* unmanaged<int, int>)Export(s_libc, "close");
+
+    /// <summary>Null when every function was found; otherwise what is missing.</summary>
+    public static string? MissingReason =>
+        s_pcapGetSelectableFd == null ? "pcap_get_selectable_fd not found in libpcap"
+        : s_poll == null || s_eventfd == null || s_read == null || s_write == null || s_close == null ? "poll/eventfd not found in the C library"
+        : null;
+
+    /// <summary><c>pcap_get_selectable_fd</c>; -1 when the handle has none.</summary>
+    public static int GetSelectableFd(SafeHandle pcap)
+    {
+        bool added = false;
+        try
+        {
+            pcap.DangerousAddRef(ref added);
+            return s_pcapGetSelectableFd(pcap.DangerousGetHandle());
+        }
+        finally
+        {
+            if (added)
+            {
+                pcap.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary><c>poll(2)</c> over two descriptors; returns poll's result (-1 with errno on failure, e.g. EINTR).</summary>
+    public static int Poll(ref PollFd first, ref PollFd second, int timeoutMs)
+    {
+        PollFd* fds = stackalloc PollFd[2];
+        fds[0] = first;
+        fds[1] = second;
+        int result = s_poll(fds, 2, timeoutMs);
+        first = fds[0];
+        second = fds[1];
+        return result;
+    }
+
+    /// <summary>A non-blocking, close-on-exec <c>eventfd</c>, or -1.</summary>
+    public static int CreateEventFd() => s_eventfd(0, EventFdNonBlock | EventFdCloseOnExec);
+
+    /// <summary>Adds one to an eventfd's counter, making it readable.</summary>
+    public static void SignalEventFd(int fd)
+    {
+        ulong one = 1;
+        s_write(fd, &one, sizeof(ulong));
+    }
+
+    /// <summary>Resets an eventfd's counter (non-blocking read).</summary>
+    public static void DrainEventFd(int fd)
+    {
+        ulong value;
+        s_read(fd, &value, sizeof(ulong));
+    }
+
+    public static void Close(int fd) => s_close(fd);
+
+    private static IntPtr Load(string[] names)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return IntPtr.Zero;
+        }
+
+        foreach (string name in names)
+        {
+            if (NativeLibrary.TryLoad(name, out IntPtr library))
+            {
+                return library;
+            }
+        }
+
+        return IntPtr.Zero;
+    }
+
+    private static IntPtr Export(IntPtr library, string name) =>
+        library != IntPtr.Zero && NativeLibrary.TryGetExport(library, name, out IntPtr function) ? function : IntPtr.Zero;
+
+    /// <summary><c>struct pollfd</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+}
