@@ -84,7 +84,7 @@ internal sealed class SensorRun : IDisposable
             + N((long)(c.Packets / seconds)) + " packets/s, " + (c.WireBytes * 8 / seconds / 1e6).ToString("0.0", s_inv) + " Mbit/s)"));
         w.WriteLine(Row("flows", N(flows.FlowsCreated) + " flows: " + N(Bridge[FlowEndReason.EndOfInput]) + " at end of input, "
             + N(Bridge[FlowEndReason.IdleTimeout]) + " idle, " + N(Bridge[FlowEndReason.TcpClosed]) + " TCP closed, "
-            + N(Bridge[FlowEndReason.ActiveTimeout]) + " active timeout, " + N(Bridge[FlowEndReason.Evicted]) + " evicted (table cap " + N(flows.Capacity) + ")"));
+            + N(Bridge[FlowEndReason.ActiveTimeout]) + " active timeout, " + N(Bridge[FlowEndReason.Evicted]) + " evicted (table cap " + N(flows.Capacity) + ", " + Bytes(flows.MemoryBytes) + ")"));
         w.WriteLine(Row("malformed", Breakdown(c, malformed: true)));
         w.WriteLine(Row("skipped", Breakdown(c, malformed: false)));
         w.WriteLine(Row("alerts", Bridge.Alerts == 0
