@@ -24,6 +24,12 @@ public sealed record LiveCaptureOptions
     /// </summary>
     public int ReadTimeoutMs { get; init; } = 250;
 
-    /// <summary>Immediate mode: deliver each packet at once instead of batching (more wake-ups, lower latency).</summary>
+    /// <summary>
+    /// Immediate mode: deliver each packet at once instead of batching (more wake-ups, lower latency).
+    /// On Linux libpcap then uses a TPACKET_V2 ring with one snaplen-sized slot per packet, so with the
+    /// default snaplen and buffer the ring holds only about 32 packets: raise <see cref="BufferSize"/>
+    /// or lower <see cref="Snaplen"/> for bursty links. Without it (TPACKET_V3) packets come in blocks,
+    /// up to <see cref="ReadTimeoutMs"/> late.
+    /// </summary>
     public bool Immediate { get; init; }
 }

@@ -205,7 +205,10 @@ public sealed class LiveCaptureSource : IPacketSource
         }
     }
 
-    /// <summary>Polls <c>pcap_stats</c>. Allocates: call about once a second, not per packet.</summary>
+    /// <summary>
+    /// Polls <c>pcap_stats</c> (a system call; call it about once a second, not per packet). Null if
+    /// the source is closed or libpcap fails.
+    /// </summary>
     public CaptureStatistics? GetStatistics()
     {
         if (!_device.Opened)
@@ -213,15 +216,9 @@ public sealed class LiveCaptureSource : IPacketSource
             return null;
         }
 
-        try
-        {
-            ICaptureStatistics statistics = _device.Statistics;
-            return new CaptureStatistics(statistics.ReceivedPackets, statistics.DroppedPackets, statistics.InterfaceDroppedPackets);
-        }
-        catch (PcapException)
-        {
-            return null;
-        }
+        return NativeMethods.GetStats(_device.Handle, out uint received, out uint dropped, out uint interfaceDropped)
+            ? new CaptureStatistics(received, dropped, interfaceDropped)
+            : null;
     }
 
     public void Dispose()

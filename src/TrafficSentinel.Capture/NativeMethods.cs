@@ -28,6 +28,7 @@ internal static unsafe class NativeMethods
     private static readonly IntPtr s_pcap = Load(s_pcapNames);
     private static readonly IntPtr s_libc = Load(s_libcNames);
     private static readonly delegate* unmanaged<IntPtr, int> s_pcapGetSelectableFd = (delegate* unmanaged<IntPtr, int>)Export(s_pcap, "pcap_get_selectable_fd");
+    private static readonly delegate* unmanaged<IntPtr, uint*, int> s_pcapStats = (delegate* unmanaged<IntPtr, uint*, int>)Export(s_pcap, "pcap_stats");
     private static readonly delegate* unmanaged<PollFd*, ulong, int, int> s_poll = (delegate* unmanaged<PollFd*, ulong, int, int>)Export(s_libc, "poll");
     private static readonly delegate* unmanaged<uint, int, int> s_eventfd = (delegate* unmanaged<uint, int, int>)Export(s_libc, "eventfd");
     private static readonly delegate* unmanaged<int, void*, nuint, nint> s_read = (delegate* unmanaged<int, void*, nuint, nint>)Export(s_libc, "read");
@@ -36,7 +37,7 @@ internal static unsafe class NativeMethods
 
     /// <summary>Null when every function was found; otherwise what is missing.</summary>
     public static string? MissingReason =>
-        s_pcapGetSelectableFd == null ? "pcap_get_selectable_fd not found in libpcap"
+        s_pcapGetSelectableFd == null || s_pcapStats == null ? "pcap_get_selectable_fd or pcap_stats not found in libpcap"
         : s_poll == null || s_eventfd == null || s_read == null || s_write == null || s_close == null ? "poll/eventfd not found in the C library"
         : null;
 
@@ -56,6 +57,39 @@ internal static unsafe class NativeMethods
                 pcap.DangerousRelease();
             }
         }
+    }
+
+    /// <summary>
+    /// <c>pcap_stats</c>. On Linux <c>struct pcap_stat</c> is three 32-bit counters (received,
+    /// dropped, dropped by the interface); SharpPcap 6.3.1 reads it with 64-bit fields, which turns
+    /// its DroppedPackets into ps_ifdrop, so we read it ourselves. False when libpcap fails.
+    /// </summary>
+    public static bool GetStats(SafeHandle pcap, out uint received, out uint dropped, out uint interfaceDropped)
+    {
+        // Room to spare in case a libpcap build appends fields (Windows builds do).
+        uint* stat = stackalloc uint[8];
+        bool added = false;
+        try
+        {
+            pcap.DangerousAddRef(ref added);
+            if (s_pcapStats(pcap.DangerousGetHandle(), stat) == 0)
+            {
+                received = stat[0];
+                dropped = stat[1];
+                interfaceDropped = stat[2];
+                return true;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                pcap.DangerousRelease();
+            }
+        }
+
+        received = dropped = interfaceDropped = 0;
+        return false;
     }
 
     /// <summary><c>poll(2)</c> over two descriptors; returns poll's result (-1 with errno on failure, e.g. EINTR).</summary>

@@ -110,6 +110,85 @@ public sealed class LiveCaptureSourceTests
     }
 
     [SkippableFact]
+    public void ReadNext_Live_AllocatesNothingPerPacketOrTimeout()
+    {
+        using VethPair pair = VethPair.Create();
+        using LiveCaptureSource source = LiveCaptureSource.Open(new LiveCaptureOptions
+        {
+            Interface = pair.HostInterface,
+            Filter = "udp and dst port " + Port,
+            ReadTimeoutMs = 50,
+            Immediate = true,
+            Snaplen = 2048, // in immediate mode each ring slot is snaplen-sized: keep the burst within the ring
+        });
+
+        const int Burst = 300;
+        pair.Exec("exec bash -c 'for i in $(seq " + Burst + "); do printf %s xxxxxxxxxx > /dev/udp/" + pair.HostAddress + "/" + Port + "; done'");
+
+        // Warm up: the first packets and one timeout.
+        int packets = 0;
+        int timeouts = 0;
+        Stopwatch watch = Stopwatch.StartNew();
+        while (packets < 20 && watch.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            packets += source.ReadNext(out _) == ReadStatus.Packet ? 1 : 0;
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        while (packets < Burst && watch.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            ReadStatus status = source.ReadNext(out RawPacket packet);
+            if (status == ReadStatus.Packet && packet.WireLength == 52)
+            {
+                packets++;
+            }
+            else if (status == ReadStatus.Timeout)
+            {
+                timeouts++;
+            }
+        }
+
+        // Two idle reads: the poll() path with a timeout.
+        ReadStatus idle1 = source.ReadNext(out _);
+        ReadStatus idle2 = source.ReadNext(out _);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(packets == Burst, $"read {packets} of {Burst} datagrams, {timeouts} timeouts, {source.PacketsRead} packets in all; kernel: {source.GetStatistics()}");
+        Assert.Equal(ReadStatus.Timeout, idle1);
+        Assert.Equal(ReadStatus.Timeout, idle2);
+        Assert.True(allocated == 0, $"allocated {allocated} B over {Burst - 20} live packets and {timeouts + 2} timeouts");
+    }
+
+    [SkippableFact]
+    public void GetStatistics_BurstOverflowingTheRing_CountsEveryPacketAsReadOrDropped()
+    {
+        using VethPair pair = VethPair.Create();
+
+        // Immediate mode with whole-packet slots: libpcap's default 2 MiB ring holds only a few dozen.
+        using LiveCaptureSource source = LiveCaptureSource.Open(new LiveCaptureOptions
+        {
+            Interface = pair.HostInterface,
+            Filter = "udp and dst port " + Port,
+            ReadTimeoutMs = 50,
+            Immediate = true,
+        });
+
+        const int Burst = 300;
+        pair.Exec("exec bash -c 'for i in $(seq " + Burst + "); do printf %s xxxxxxxxxx > /dev/udp/" + pair.HostAddress + "/" + Port + "; done'");
+        ReadStatus status;
+        while ((status = source.ReadNext(out _)) == ReadStatus.Packet)
+        {
+        }
+
+        CaptureStatistics? statistics = source.GetStatistics();
+
+        Assert.Equal(ReadStatus.Timeout, status);
+        Assert.NotNull(statistics);
+        Assert.Equal(Burst, statistics.Value.Received);
+        Assert.Equal(Burst, source.PacketsRead + statistics.Value.Dropped);
+    }
+
+    [SkippableFact]
     public void CaptureInterfaces_List_ShowsTheVethWithItsAddress()
     {
         using VethPair pair = VethPair.Create();
