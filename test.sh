@@ -21,7 +21,7 @@ ts_log "== tests"
 set +e
 dotnet test TrafficSentinel.sln -c Release --no-build -nologo -tl:off \
   --blame-hang-timeout 10m --results-directory "$results" \
-  --logger "console;verbosity=normal" 2>&1 | tee "$results/console.log" | grep -E '^\s*(Passed|Failed|Skipped) |^(Passed|Failed)!|error' 
+  --logger "console;verbosity=minimal" 2>&1 | tee "$results/console.log" | grep -vE '^\s*$' 
 test_status=${PIPESTATUS[0]}
 set -e
 
