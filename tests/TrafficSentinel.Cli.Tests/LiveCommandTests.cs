@@ -71,6 +71,53 @@ public sealed class LiveCommandTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task Live_StoppedBySignal_FlushesAndPrintsTheSummaryWithKernelCounters(string signal)
+    {
+        using VethPair veth = VethPair.Create();
+        string sentinel = Path.Combine(AppContext.BaseDirectory, "sentinel.dll");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet", [sentinel, "live", "-i", veth.HostInterface, "-f", "udp", "--stats-interval", "0", "-o", "jsonl:/dev/null"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using System.Diagnostics.Process process = System.Diagnostics.Process.Start(info)!;
+        var stderr = new CliRunner.SyncWriter();
+        process.ErrorDataReceived += (_, e) => stderr.WriteLine(e.Data);
+        process.BeginErrorReadLine();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await WaitUntil(() => stderr.ToString().Contains("capturing on", StringComparison.Ordinal) || process.HasExited, TimeSpan.FromSeconds(60));
+            Assert.False(process.HasExited, "sentinel live exited early: " + stderr);
+            using var listener = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(veth.HostAddress, 40100));
+            veth.Exec("exec bash -c 'exec 3>/dev/udp/" + veth.HostAddress + "/40100; for i in 1 2 3; do printf %s hello >&3; done'");
+            await Task.Delay(500);
+
+            using System.Diagnostics.Process kill = System.Diagnostics.Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+
+        process.WaitForExit();
+        string error = stderr.ToString();
+        Assert.True(process.ExitCode == 0, "exit " + process.ExitCode.ToString(CultureInfo.InvariantCulture) + ": " + error);
+        Assert.Matches(@"(?m)^input +1 source, 3 packets,", error);
+        Assert.Matches(@"(?m)^flows +1 flows: 1 at end of input", error);
+        Assert.Matches(@"(?m)^kernel +\d+ received, 0 dropped", error);
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await stdout);
+    }
+
     private sealed class DisposableList(IEnumerable<IDisposable> items) : IDisposable
     {
         private readonly List<IDisposable> _items = [.. items];
