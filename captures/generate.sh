@@ -221,10 +221,14 @@ begin() {  # begin NAME
   [[ $REP -gt 0 ]] && CUR="$1-r$REP"
   CIP="10.77.$SC_N.1"; SIP="10.77.$SC_N.2"
   CIP6="fd77:0:0:$SC_N::1"; SIP6="fd77:0:0:$SC_N::2"
-  inc ip addr add "$CIP/24" dev vc
-  ins ip addr add "$SIP/24" dev vs
-  inc ip -6 addr add "$CIP6/64" dev vc nodad
-  ins ip -6 addr add "$SIP6/64" dev vs nodad
+  # Two varied ports can coincide in a --repeat pass: never write one file name twice.
+  if grep -qxF "$CUR" "$TMP/names" 2>/dev/null; then CUR="$CUR-s$SC_N"; fi
+  echo "$CUR" >>"$TMP/names"
+  # replace, not add: --repeat passes reuse the subnets.
+  inc ip addr replace "$CIP/24" dev vc
+  ins ip addr replace "$SIP/24" dev vs
+  inc ip -6 addr replace "$CIP6/64" dev vc nodad
+  ins ip -6 addr replace "$SIP6/64" dev vs nodad
   # Link conditions (varied only in --repeat).
   VETH_MTU=$(vary 1500 1400 1280 1500 9000)
   LOSS=$(vary 0 0 1 2 0)
@@ -516,8 +520,8 @@ secrets {
 }
 EOF
   done
-  inc ip addr add "10.80.$SC_N.1/32" dev lo
-  ins ip addr add "10.80.$SC_N.2/32" dev lo
+  inc ip addr replace "10.80.$SC_N.1/32" dev lo
+  ins ip addr replace "10.80.$SC_N.2/32" dev lo
   bg_isolated "$NS_S" "$d/charon-s.out" env STRONGSWAN_CONF="$d/strongswan-s.conf" /usr/lib/ipsec/charon
   bg_isolated "$NS_C" "$d/charon-c.out" env STRONGSWAN_CONF="$d/strongswan-c.conf" /usr/lib/ipsec/charon
   wait_for 15 test -S "$d/charon-s.vici"
@@ -600,7 +604,8 @@ sc_https() {  # sc_https 1.2|1.3 [v6]
 sc_http() {
   start_nginx "$SIP"
   cap_start
-  inc curl -s -o /dev/null --max-time 10 "http://$SIP/index.html" "http://$SIP/blob.bin"
+  inc curl -s -o /dev/null --max-time 10 "http://$SIP/index.html"
+  inc curl -s -o /dev/null --max-time 10 "http://$SIP/blob.bin"
   inc curl -s -o /dev/null --max-time 10 "http://$SIP/missing"
   cap_stop
   finish benign "HTTP/1.1, nginx 1.22 + curl"
@@ -735,6 +740,9 @@ all_scenarios() {
   p3=$(vary 53 443 123 53)
   run "openvpn-udp-$p3-tls-crypt"    sc_openvpn udp "$p3" tls-crypt
   run "openvpn-udp-$p3-tls-auth"     sc_openvpn udp "$p3" tls-auth
+  p1=$(vary 443 8443 1194); p2=$(vary 53 8080 1195)
+  run "openvpn-udp-$p1-tls-crypt-v2" sc_openvpn udp "$p1" tls-crypt-v2
+  run "openvpn-tcp-$p2-plain"        sc_openvpn tcp "$p2" plain
   p1=$(vary 51820 51821 443 51820); p2=$(vary 443 53 4500); p3=$(vary 53 123 51820)
   run "wireguard-udp-$p1"            sc_wireguard "$p1"
   run "wireguard-udp-$p2"            sc_wireguard "$p2"
@@ -743,7 +751,8 @@ all_scenarios() {
   run "wireguard-udp-$p1-after-handshake" sc_wireguard "$p1" midflow
   p1=$(vary 9001 443 8080 9001); p2=$(vary 9443 443 80)
   run "tor-bridge-$p1"               sc_tor "$p1"
-  run "tor-obfs4-$p2"                sc_tor "$p1" obfs4 "$p2"
+  # The bridge's own ORPort (unused by this client) must not take the obfs4 port.
+  run "tor-obfs4-$p2"                sc_tor 9002 obfs4 "$p2"
   run "ipsec-ikev2-udp-500-4500"     sc_ipsec
   p1=$(vary 8388 443 8080)
   run "shadowsocks-tcp-$p1"          sc_shadowsocks "$p1"
