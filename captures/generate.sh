@@ -69,8 +69,17 @@ if [[ $INSTALL -eq 1 ]]; then
   if [[ ${#missing[@]} -gt 0 ]]; then
     log "installing ${missing[*]}"
     apt-get update
-    # Package scripts must not start the host-wide services (sshd, tor, nginx ...).
-    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y --no-install-recommends "${missing[@]}"
+    # Package scripts must not start host-wide services (sshd, tor, nginx, dnsmasq ...): the
+    # daemons this script needs run only inside its namespaces. A policy-rc.d that says no
+    # is put in place for the install when the machine has none.
+    own_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+    fi
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" || rc=$?
+    [[ $own_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
+    [[ $rc -eq 0 ]] || { echo "apt-get install failed" >&2; exit 1; }
   fi
 fi
 
@@ -110,8 +119,13 @@ cleanup() {
   if [[ $KEEP_TMP -eq 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit $rc
 }
+SCEN_PID=""
+on_signal() {
+  [[ -n $SCEN_PID ]] && kill "$SCEN_PID" 2>/dev/null
+  exit 130
+}
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap on_signal INT TERM
 
 inc() { ip netns exec "$NS_C" "$@"; }
 ins() { ip netns exec "$NS_S" "$@"; }
@@ -301,9 +315,13 @@ run() {
   if [[ -n $ONLY && ! $name =~ $ONLY ]]; then SC_N=$((SC_N + 1)); return 0; fi
   # Not inside `if`: errexit would be off in the subshell there.
   local rc=0
+  # In the background and waited for, so that INT/TERM reach the trap at once.
   set +e
-  ( set -Eeuo pipefail; begin "$name"; "$@" )
+  ( set -Eeuo pipefail; begin "$name"; "$@" ) &
+  SCEN_PID=$!
+  wait "$SCEN_PID"
   rc=$?
+  SCEN_PID=""
   set -e
   if [[ $rc -ne 0 ]]; then
     echo "FAIL $name: $* (rerun with --keep-tmp --only '$name' and read the logs)" >>"$RESULTS"
@@ -379,7 +397,8 @@ EOF
 sc_wireguard() {
   local port=$1 mid=${2:-} fam=${3:-v4} p="$TMP/pki" d="$TMP/$CUR"
   mkdir -p "$d"
-  local ifs="wgs$SC_N" ifc="wgc$SC_N" ep="$SIP:$port" capfam=""
+  # UAPI sockets live in the host's /var/run/wireguard: names unique per run and scenario.
+  local ifs="wg${ID}s$SC_N" ifc="wg${ID}c$SC_N" ep="$SIP:$port" capfam=""
   [[ $fam == v6 ]] && { ep="[$SIP6]:$port"; capfam=v6; }
   local mtu
   mtu=$(vary 1420 1380 1280 1420)
