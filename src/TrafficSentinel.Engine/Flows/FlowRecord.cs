@@ -72,7 +72,8 @@ public struct FlowRecord
     public byte FirstIcmpType;
     public byte FirstIcmpCode;
 
-    // Table bookkeeping: hash chain and the recency list the record is on.
+    // Table bookkeeping: hash chain, the recency list the record is on, and when it was (re)queued there.
+    internal long QueuedMicros;
     internal byte ListId;
     internal uint HashLow;
     internal int NextInBucket;

@@ -7,9 +7,13 @@ namespace TrafficSentinel.Engine.Flows;
 /// <summary>
 /// A bounded table of bidirectional flows. Records live in one preallocated array (so memory per
 /// flow is fixed and known), found through a power-of-two bucket array with chaining, and kept on
-/// two recency lists — open flows and TCP-closed flows — each ordered by last packet time, so the
-/// oldest flow of each list is at its head: expiry walks from the heads and eviction takes a head.
-/// All times are packet time, so replay and live behave alike. Allocates nothing after construction.
+/// two queues — open flows and TCP-closed flows — in the order they were queued. A packet only
+/// updates its flow's last-seen time and never touches the queues (moving a record on every packet
+/// would touch two other records, two cache misses at scale). Expiry and eviction give the head a
+/// second chance instead: a head seen since it was queued goes back to the tail, one that was not is
+/// ended. A flow therefore ends at most a little after its timeout (by how far its queue position
+/// lags its last packet), never before. All times are packet time, so replay and live behave alike.
+/// Allocates nothing after construction.
 /// </summary>
 public sealed class FlowTable
 {
@@ -17,6 +21,7 @@ public sealed class FlowTable
     private const byte OpenList = 0;
     private const byte ClosedList = 1;
     private const byte FreeList = 2;
+    private const int MaxSecondChances = 16;
 
     private readonly FlowRecord[] _records;
     private readonly int[] _buckets;
@@ -99,7 +104,6 @@ public sealed class FlowTable
                 }
 
                 candidate.LastSeenMicros = now;
-                MoveToTail(i, candidate.ListId);
                 created = false;
                 return i;
             }
@@ -128,6 +132,7 @@ public sealed class FlowTable
         flow.NextInBucket = _buckets[bucket];
         _buckets[bucket] = index;
         flow.ListId = OpenList;
+        flow.QueuedMicros = now;
         AppendToTail(index, OpenList);
         _count++;
         FlowsCreated++;
@@ -143,6 +148,7 @@ public sealed class FlowTable
         {
             Unlink(index, OpenList);
             flow.ListId = ClosedList;
+            flow.QueuedMicros = flow.LastSeenMicros;
             AppendToTail(index, ClosedList);
         }
     }
@@ -150,17 +156,8 @@ public sealed class FlowTable
     /// <summary>Ends every flow idle past its timeout at packet time <paramref name="now"/>.</summary>
     public void Expire(long now)
     {
-        while (_listHead[ClosedList] != None && now - _records[_listHead[ClosedList]].LastSeenMicros >= _closedTimeout)
-        {
-            FlowsClosed++;
-            End(_listHead[ClosedList], FlowEndReason.TcpClosed);
-        }
-
-        while (_listHead[OpenList] != None && now - _records[_listHead[OpenList]].LastSeenMicros >= _idleTimeout)
-        {
-            FlowsIdleExpired++;
-            End(_listHead[OpenList], FlowEndReason.IdleTimeout);
-        }
+        ExpireList(ClosedList, now, _closedTimeout);
+        ExpireList(OpenList, now, _idleTimeout);
     }
 
     /// <summary>Ends every flow, oldest first (end of input or shutdown).</summary>
@@ -177,12 +174,48 @@ public sealed class FlowTable
         }
     }
 
+    private void ExpireList(byte list, long now, long timeout)
+    {
+        // Every record behind a head queued less than a timeout ago was queued later still, and was
+        // seen no earlier than it was queued: none of them can have expired yet.
+        int head;
+        while ((head = _listHead[list]) != None && now - _records[head].QueuedMicros >= timeout)
+        {
+            ref FlowRecord flow = ref _records[head];
+            if (now - flow.LastSeenMicros >= timeout)
+            {
+                if (list == ClosedList)
+                {
+                    FlowsClosed++;
+                    End(head, FlowEndReason.TcpClosed);
+                }
+                else
+                {
+                    FlowsIdleExpired++;
+                    End(head, FlowEndReason.IdleTimeout);
+                }
+            }
+            else
+            {
+                Requeue(head, list);
+            }
+        }
+    }
+
     private int Allocate()
     {
         if (_freeHead == None)
         {
-            // Full: evict the least recently seen flow, closed flows first.
-            int victim = _listHead[ClosedList] != None ? _listHead[ClosedList] : _listHead[OpenList];
+            // Full: evict the least recently seen flow, closed flows first. Heads seen since they were
+            // queued get a second chance (a bounded number of them), as in expiry.
+            byte list = _listHead[ClosedList] != None ? ClosedList : OpenList;
+            int victim = _listHead[list];
+            for (int chances = 0; chances < MaxSecondChances && _records[victim].LastSeenMicros > _records[victim].QueuedMicros; chances++)
+            {
+                Requeue(victim, list);
+                victim = _listHead[list];
+            }
+
             FlowsEvicted++;
             End(victim, FlowEndReason.Evicted);
         }
@@ -233,8 +266,9 @@ public sealed class FlowTable
         flow.BytesAtoB = flow.BytesBtoA = 0;
     }
 
-    private void MoveToTail(int index, byte list)
+    private void Requeue(int index, byte list)
     {
+        _records[index].QueuedMicros = _records[index].LastSeenMicros;
         if (_listTail[list] != index)
         {
             Unlink(index, list);

@@ -215,6 +215,43 @@ public class FlowTableTests
         Assert.True(memoryBytes <= (long)Cap * (FlowTable.RecordSize + 8), $"{memoryBytes} bytes for {Cap} flows");
     }
 
+    [Fact]
+    public void Expire_RandomTraffic_NeverEndsAFlowEarlyAndNeverMuchLate()
+    {
+        const long Timeout = 10 * Second;
+        var random = new Random(99);
+        var lastSeen = new Dictionary<ushort, long>();
+        long now = 0;
+        var table = new FlowTable(new FlowTableOptions { MaxFlows = 4096, IdleTimeoutMicros = Timeout, HashSeed = 5 }, new LatenessChecker(lastSeen, () => now, Timeout));
+        for (int step = 0; step < 200_000; step++)
+        {
+            now += random.Next(0, 2_000);
+            // A sliding window of busy ports: each port is busy for a while, then falls idle.
+            ushort port = (ushort)(1 + ((((step / 2000) * 7) + random.Next(0, 40)) % 60_000));
+            PacketInfo p = Packet("10.0.0.1", port, "10.0.0.2", 9);
+            table.Track(in p, now, out _, out _);
+            lastSeen[port] = now;
+            if (step % 500 == 0)
+            {
+                table.Expire(now);
+            }
+        }
+
+        Assert.True(table.FlowsIdleExpired > 100, "the run should expire flows: " + table.FlowsIdleExpired);
+    }
+
+    private sealed class LatenessChecker(Dictionary<ushort, long> lastSeen, Func<long> now, long timeout) : IFlowObserver
+    {
+        public void OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
+        {
+            long idle = now() - lastSeen[flow.Key.PortA];
+            Assert.Equal(idle, now() - flow.LastSeenMicros);
+            Assert.True(idle >= timeout, "ended after " + idle + " µs idle");
+            Assert.True(idle < 2 * timeout, "ended only after " + idle + " µs idle");
+            lastSeen.Remove(flow.Key.PortA);
+        }
+    }
+
     private sealed class RecordingObserver : IFlowObserver
     {
         public List<(int Port, FlowEndReason Reason)> Ended { get; } = [];
