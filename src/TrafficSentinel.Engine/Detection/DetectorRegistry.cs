@@ -1,3 +1,5 @@
+using TrafficSentinel.Engine.Detection.Detectors;
+
 namespace TrafficSentinel.Engine.Detection;
 
 /// <summary>
@@ -10,5 +12,8 @@ public static class DetectorRegistry
     public static DetectorSet CreateDefault() => new(CreateAll());
 
     /// <summary>Every built-in detector, in dispatch order.</summary>
-    public static IReadOnlyList<FlowDetector> CreateAll() => [];
+    public static IReadOnlyList<FlowDetector> CreateAll() =>
+    [
+        new WireGuardDetector(),
+    ];
 }
