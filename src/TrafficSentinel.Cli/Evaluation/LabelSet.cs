@@ -97,7 +97,7 @@ internal sealed class LabelSet
     public bool TryFind(string file, string l4, IPAddress a, ushort portA, IPAddress b, ushort portB, out FlowLabel? label) =>
         _byKey.TryGetValue(FlowKeyText.Of(Path.GetFileName(file), l4, a, portA, b, portB), out label);
 
-    /// <summary>The labels.csv name of an IP protocol: TCP, UDP, ICMP, ICMPV6, ESP, AH, GRE, IGMP, SCTP, or the number.</summary>
+    /// <summary>The labels.csv name of an IP protocol: TCP, UDP, ICMP, ICMPV6, ESP, AH, GRE, IGMP, PIM, VRRP, SCTP, or IP and the number.</summary>
     public static string L4Name(byte protocol) => protocol switch
     {
         1 => "ICMP",
@@ -108,14 +108,17 @@ internal sealed class LabelSet
         50 => "ESP",
         51 => "AH",
         58 => "ICMPV6",
+        103 => "PIM",
+        112 => "VRRP",
         132 => "SCTP",
-        _ => protocol.ToString(CultureInfo.InvariantCulture),
+        _ => "IP" + protocol.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>True for labels.csv protocols whose ports are not real ports (0 in the labels).</summary>
     public static bool IsPortless(string l4) => l4 is not ("TCP" or "UDP" or "SCTP");
 
-    private static string[] SplitCsv(string line)
+    /// <summary>The cells of one CSV line (RFC 4180 quoting: quoted cells may hold commas and doubled quotes).</summary>
+    internal static string[] SplitCsv(string line)
     {
         // RFC 4180 quoting, enough for the note column.
         var fields = new List<string>();

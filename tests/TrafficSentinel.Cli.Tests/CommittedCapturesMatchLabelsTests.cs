@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using PacketDotNet;
 using SharpPcap;
 using SharpPcap.LibPcap;
+using TrafficSentinel.Cli.Evaluation;
 using TrafficSentinel.TestSupport;
 
-namespace TrafficSentinel.Capture.Tests;
+namespace TrafficSentinel.Cli.Tests;
 
 /// <summary>
 /// The captures committed under <c>captures/</c> (made by <c>captures/generate.sh</c>) and their
@@ -51,7 +51,7 @@ public sealed class CommittedCapturesMatchLabelsTests
     public void CommittedCaptures_LabelsHeaderIsTheNdpiCorpusHeader()
     {
         string header = File.ReadLines(Path.Combine(TestEnvironment.ProjectCaptures, "labels.csv")).First();
-        Assert.Equal(s_expectedHeader, LabelRow.SplitCsvLine(header));
+        Assert.Equal(s_expectedHeader, LabelSet.SplitCsv(header));
     }
 
     [Fact]
@@ -165,20 +165,7 @@ public sealed class CommittedCapturesMatchLabelsTests
         return flows;
     }
 
-    /// <summary>The l4 names of labels.csv, by IP protocol number.</summary>
-    private static string L4Name(ProtocolType protocol) => (int)protocol switch
-    {
-        1 => "ICMP",
-        2 => "IGMP",
-        6 => "TCP",
-        17 => "UDP",
-        47 => "GRE",
-        50 => "ESP",
-        51 => "AH",
-        58 => "ICMPV6",
-        132 => "SCTP",
-        int other => "IP" + other.ToString(CultureInfo.InvariantCulture),
-    };
+    private static string L4Name(ProtocolType protocol) => LabelSet.L4Name((byte)protocol);
 
     /// <summary>A bidirectional flow: l4 and the two endpoints in a canonical (sorted) order.</summary>
     private readonly record struct FlowKey(string L4, string EndpointA, string EndpointB)
@@ -197,74 +184,10 @@ public sealed class CommittedCapturesMatchLabelsTests
         private static string Endpoint(IPAddress ip, int port) => $"[{ip}]:{port.ToString(CultureInfo.InvariantCulture)}";
     }
 
-    private sealed record LabelRow(string File, FlowKey Key, int Packets, string Truth)
+    /// <summary>A labels.csv row, read by the same <see cref="LabelSet"/> that <c>sentinel evaluate</c> uses.</summary>
+    private sealed record LabelRow(string File, FlowKey Key, long Packets, string Truth)
     {
-        public static List<LabelRow> ReadAll(string path)
-        {
-            List<LabelRow> rows = [];
-            foreach (string line in System.IO.File.ReadLines(path).Skip(1))
-            {
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                string[] c = SplitCsvLine(line);
-                Assert.True(c.Length == s_expectedHeader.Length, $"labels.csv row has {c.Length} cells: {line}");
-                FlowKey key = FlowKey.Create(
-                    c[1],
-                    IPAddress.Parse(c[2]),
-                    int.Parse(c[3], CultureInfo.InvariantCulture),
-                    IPAddress.Parse(c[4]),
-                    int.Parse(c[5], CultureInfo.InvariantCulture));
-                rows.Add(new LabelRow(c[0], key, int.Parse(c[6], CultureInfo.InvariantCulture), c[9]));
-            }
-
-            return rows;
-        }
-
-        /// <summary>RFC 4180 cells of one line (quoted cells may hold commas and doubled quotes).</summary>
-        public static string[] SplitCsvLine(string line)
-        {
-            List<string> cells = [];
-            StringBuilder cell = new();
-            bool quoted = false;
-            for (int i = 0; i < line.Length; i++)
-            {
-                char ch = line[i];
-                if (quoted)
-                {
-                    if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                    {
-                        cell.Append('"');
-                        i++;
-                    }
-                    else if (ch == '"')
-                    {
-                        quoted = false;
-                    }
-                    else
-                    {
-                        cell.Append(ch);
-                    }
-                }
-                else if (ch == '"')
-                {
-                    quoted = true;
-                }
-                else if (ch == ',')
-                {
-                    cells.Add(cell.ToString());
-                    cell.Clear();
-                }
-                else
-                {
-                    cell.Append(ch);
-                }
-            }
-
-            cells.Add(cell.ToString());
-            return [.. cells];
-        }
+        public static List<LabelRow> ReadAll(string path) =>
+            [.. LabelSet.Load(path).Rows.Select(r => new LabelRow(r.File, FlowKey.Create(r.L4, r.ClientIp, r.ClientPort, r.ServerIp, r.ServerPort), r.Packets, r.Truth))];
     }
 }
