@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using TrafficSentinel.Engine.Flows;
 using TrafficSentinel.Engine.Protocols.Tls;
 using TrafficSentinel.Engine.Protocols.Tor;
 
@@ -70,7 +71,11 @@ public sealed class TorDetector : FlowDetector
         if ((s.Flags & TorFlags.RelayChecked) == 0)
         {
             s.Flags |= TorFlags.RelayChecked;
-            if (_relays is not null && _relays.Contains(packet.Flow.ServerAddress, packet.Flow.ServerPort))
+            // The server endpoint, address and (when listed) ORPort; or the client endpoint when it is
+            // a listed address:ORPort exactly, as when a capture starts mid-flow with the relay's packet.
+            ref readonly FlowRecord flow = ref packet.Flow;
+            if (_relays is not null
+                && (_relays.Contains(flow.ServerAddress, flow.ServerPort) || _relays.Contains(flow.ClientAddress, flow.ClientPort, exactPortOnly: true)))
             {
                 s.Flags |= TorFlags.RelayListed;
             }

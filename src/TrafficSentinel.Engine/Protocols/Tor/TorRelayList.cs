@@ -18,7 +18,7 @@ namespace TrafficSentinel.Engine.Protocols.Tor;
 /// blank lines and <c>#</c> comments (whole-line or trailing) ignored; an entry without a port
 /// matches every port.</item>
 /// </list>
-/// Entries are kept sorted in parallel arrays; <see cref="Contains"/> is a binary search with no
+/// Entries are kept sorted in parallel arrays; <see cref="Contains(IpAddr, ushort)"/> is a binary search with no
 /// allocation.
 /// </summary>
 public sealed class TorRelayList
@@ -132,7 +132,13 @@ public sealed class TorRelayList
     }
 
     /// <summary>True when <paramref name="address"/> is listed with <paramref name="port"/> or with no port.</summary>
-    public bool Contains(IpAddr address, ushort port)
+    public bool Contains(IpAddr address, ushort port) => Contains(address, port, exactPortOnly: false);
+
+    /// <summary>
+    /// True when <paramref name="address"/> is listed with <paramref name="port"/>, or (unless
+    /// <paramref name="exactPortOnly"/>) listed with no port.
+    /// </summary>
+    public bool Contains(IpAddr address, ushort port, bool exactPortOnly)
     {
         int lo = 0;
         int hi = _ports.Length;
@@ -151,7 +157,7 @@ public sealed class TorRelayList
 
         for (int i = lo; i < _ports.Length && _high[i] == address.High && _low[i] == address.Low; i++)
         {
-            if (_ports[i] == 0 || _ports[i] == port)
+            if (_ports[i] == port || (_ports[i] == 0 && !exactPortOnly))
             {
                 return true;
             }
