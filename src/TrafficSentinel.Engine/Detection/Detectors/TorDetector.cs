@@ -135,7 +135,7 @@ public sealed class TorDetector : FlowDetector
         }
 
         text.Append("Tor link handshake: client SNI ").Append(SniText(in s))
-            .Append(" (random base32, ").Append(s.SniLength - 8).Append(" chars)");
+            .Append(" (random base32, ").Append(s.SniLength).Append(" chars)");
         if ((s.Flags & TorFlags.CertRelay) != 0)
         {
             text.Append("; relay link certificate CN=www.<").Append(s.SubjectRandom).Append(" random base32>.net issued by CN=www.<")
@@ -159,8 +159,8 @@ public sealed class TorDetector : FlowDetector
 
     private static string SniText(in TorFlowState s)
     {
-        ReadOnlySpan<byte> sni = s.Sni;
-        return Encoding.ASCII.GetString(sni.Slice(0, Math.Min((int)s.SniLength, sni.Length)));
+        ReadOnlySpan<byte> label = s.Sni;
+        return "www." + Encoding.ASCII.GetString(label.Slice(0, Math.Min((int)s.SniLength, label.Length))) + ".com";
     }
 
     private static DetectorVerdict RelayListMatch(ref DetectionMatch match)
@@ -411,8 +411,10 @@ public sealed class TorDetector : FlowDetector
                 }
 
                 s.Flags |= TorFlags.SniTor;
-                s.SniLength = (byte)hello.ServerName.Length;
-                hello.ServerName.CopyTo(s.Sni);
+                // Only the random label is kept: the name is www.<label>.com by construction.
+                ReadOnlySpan<byte> label = hello.ServerName.Slice(4, hello.ServerName.Length - 8);
+                s.SniLength = (byte)label.Length;
+                label.CopyTo(s.Sni);
                 continue;
             }
 
@@ -474,7 +476,7 @@ public sealed class TorDetector : FlowDetector
     }
 }
 
-/// <summary>Per-flow state of <see cref="TorDetector"/>: 64 bytes, zeroed at flow start.</summary>
+/// <summary>Per-flow state of <see cref="TorDetector"/>: 62 bytes, zeroed at flow start.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 internal struct TorFlowState
 {
@@ -488,6 +490,7 @@ internal struct TorFlowState
     public byte Overhead;
     public byte MacLength;
     public byte BlockSize;
+    /// <summary>The SNI's random label (between "www." and ".com") and its length.</summary>
     public byte SniLength;
     public SniBuffer Sni;
     public byte SubjectRandom;
@@ -513,7 +516,7 @@ internal struct TorDirection
     public byte Flags;
 }
 
-[InlineArray(TorLinkShapes.SniMaxRandom + 8)]
+[InlineArray(TorLinkShapes.SniMaxRandom)]
 internal struct SniBuffer
 {
     private byte _element0;
