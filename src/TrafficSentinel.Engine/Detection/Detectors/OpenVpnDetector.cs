@@ -184,6 +184,7 @@ public sealed class OpenVpnDetector : FlowDetector
             }
         }
 
+        bool streamStart = (dir.Flags & DirectionFlags.SeqKnown) == 0;
         dir.TcpNextSeq = seq + (uint)data.Length;
         dir.Flags |= DirectionFlags.SeqKnown;
         s.Flags |= FlowState.Tcp;
@@ -222,7 +223,7 @@ public sealed class OpenVpnDetector : FlowDetector
             }
             else if (data.Length - offset == 1)
             {
-                if ((dir.Flags & DirectionFlags.Synced) != 0)
+                if ((dir.Flags & DirectionFlags.Synced) != 0 || (streamStart && offset == 0))
                 {
                     dir.PartialLength = data[offset];
                     dir.Flags |= DirectionFlags.PartialLength;
@@ -358,8 +359,9 @@ public sealed class OpenVpnDetector : FlowDetector
             return DetectorVerdict.Continue;
         }
 
-        if (firstOfDirection)
+        if (firstOfDirection || (dir.Flags & DirectionFlags.ResetPending) != 0)
         {
+            dir.Flags &= ~DirectionFlags.ResetPending;
             if (!OpenVpnOpcodes.IsReset(op) || OpenVpnOpcodes.KeyId(pdu[0]) != 0)
             {
                 // Mid-flow control packet or not OpenVPN: the handshake path needs the resets.
@@ -372,6 +374,14 @@ public sealed class OpenVpnDetector : FlowDetector
             {
                 if (!OpenVpnLayout.TryInferFromReset(pdu, length, out layout))
                 {
+                    if (pdu.Length < length)
+                    {
+                        // Only a prefix of a TCP PDU (a reset split over small segments, an anti-DPI
+                        // trick): unreadable, but the client retransmits its reset whole or not at all.
+                        dir.Flags |= DirectionFlags.ResetPending;
+                        return DetectorVerdict.Continue;
+                    }
+
                     s.Flags |= FlowState.HandshakeDead;
                     return DetectorVerdict.Continue;
                 }
@@ -683,6 +693,9 @@ public sealed class OpenVpnDetector : FlowDetector
         Synced = 0x10,
         PartialLength = 0x20,
         HeaderPending = 0x40,
+
+        /// <summary>The first PDU was an unreadable prefix: the next one may still be the reset.</summary>
+        ResetPending = 0x80,
     }
 
     /// <summary>Per-direction state (index 0 = from the flow's client).</summary>
