@@ -4,6 +4,7 @@ using TrafficSentinel.Capture;
 using TrafficSentinel.Cli.Commands;
 using TrafficSentinel.Cli.Runtime;
 using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Protocols.Tor;
 
 namespace TrafficSentinel.Cli;
 
@@ -15,7 +16,7 @@ internal static class Program
     /// <summary>Parses and runs a command line, printing to <paramref name="console"/>. Tests call this.</summary>
     internal static int Run(string[] args, CliConsole console, DetectorSet? detectors = null, CancellationToken stop = default)
     {
-        RootCommand root = BuildCommandLine(console, () => detectors ?? DetectorRegistry.CreateDefault(), stop);
+        RootCommand root = BuildCommandLine(console, options => detectors ?? DetectorRegistry.CreateDefault(options), stop);
         ParseResult parsed = root.Parse(args);
         var invocation = new InvocationConfiguration
         {
@@ -48,7 +49,7 @@ internal static class Program
         return names;
     }
 
-    internal static RootCommand BuildCommandLine(CliConsole console, Func<DetectorSet> detectors, CancellationToken stop)
+    internal static RootCommand BuildCommandLine(CliConsole console, Func<DetectorOptions, DetectorSet> createDetectors, CancellationToken stop)
     {
         var root = new RootCommand(
             "TrafficSentinel: finds VPN and anonymizer traffic (OpenVPN, WireGuard, Tor, ...) in live traffic or capture files.");
@@ -87,6 +88,31 @@ internal static class Program
         };
         active.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<double>(), 0.001, 86_400 * 365));
         var sensorName = new Option<string?>("--sensor-name") { Description = "A name for this sensor, carried in every alert." };
+        var torRelays = new Option<string?>("--tor-relays")
+        {
+            Description = "A Tor consensus or a list of relay addresses (IP or IP:port per line): flows to them are attributed to Tor even when TLS hides the rest.",
+            HelpName = "FILE",
+        };
+
+        // Builds the detectors a command runs; null (after saying why) when an input file is bad.
+        DetectorSet? Detectors(ParseResult p)
+        {
+            TorRelayList? relays = null;
+            if (p.GetValue(torRelays) is { Length: > 0 } relayFile)
+            {
+                try
+                {
+                    relays = TorRelayList.Load(relayFile);
+                }
+                catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+                {
+                    console.Error.WriteLine("error: --tor-relays: " + e.Message);
+                    return null;
+                }
+            }
+
+            return createDetectors(new DetectorOptions { TorRelays = relays });
+        }
 
         SensorSettings Settings(ParseResult p) => new()
         {
@@ -112,7 +138,10 @@ internal static class Program
         {
             files, output, continuous, noProgress, maxFlows, idle, active, sensorName,
         };
-        replay.SetAction(p => ReplayCommand.Run(p.GetValue(files)!, Settings(p), p.GetValue(continuous), !p.GetValue(noProgress), console, detectors()));
+        replay.Options.Add(torRelays);
+        replay.SetAction(p => Detectors(p) is { } set
+            ? ReplayCommand.Run(p.GetValue(files)!, Settings(p), p.GetValue(continuous), !p.GetValue(noProgress), console, set)
+            : ExitCodes.CannotStart);
 
         // live
         var iface = new Option<string>("--interface", "-i") { Description = "The interface to capture from (see 'sentinel interfaces').", Required = true };
@@ -146,7 +175,8 @@ internal static class Program
         {
             iface, filter, snaplen, noPromisc, bufferSize, duration, count, stats, output, maxFlows, idle, active, sensorName,
         };
-        liveCommand.SetAction(p => LiveCommand.Run(
+        liveCommand.Options.Add(torRelays);
+        liveCommand.SetAction(p => Detectors(p) is not { } set ? ExitCodes.CannotStart : LiveCommand.Run(
             new LiveSettings
             {
                 Capture = new LiveCaptureOptions
@@ -163,7 +193,7 @@ internal static class Program
             },
             Settings(p),
             console,
-            detectors(),
+            set,
             stop));
 
         // evaluate
@@ -188,7 +218,8 @@ internal static class Program
         {
             evalFiles, labelsOption, evalOutput, maxFlows, idle, active,
         };
-        evaluate.SetAction(p => EvaluateCommand.Run(
+        evaluate.Options.Add(torRelays);
+        evaluate.SetAction(p => Detectors(p) is not { } set ? ExitCodes.CannotStart : EvaluateCommand.Run(
             p.GetValue(evalFiles)!,
             p.GetValue(labelsOption)!,
             new SensorSettings
@@ -199,7 +230,7 @@ internal static class Program
                 ActiveTimeoutSeconds = p.GetValue(active),
             },
             console,
-            detectors()));
+            set));
 
         // interfaces
         var interfaces = new Command("interfaces", "List the interfaces libpcap can capture from.");
