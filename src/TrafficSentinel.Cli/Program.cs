@@ -134,13 +134,19 @@ internal static class Program
             Description = "Treat the files as one capture cut into pieces (tcpdump -C/-G): flows carry over from file to file. By default each file's flows end with it.",
         };
         var noProgress = new Option<bool>("--no-progress") { Description = "Do not show progress on stderr (it is shown only when stderr is a terminal)." };
+        var threads = new Option<int>("--threads", "-t")
+        {
+            Description = "Packet threads beside the reading thread: flows are split among them by a symmetric hash of their addresses and ports, each with its own flow table (the --max-flows cap is shared out). 0: decode and detect on the reading thread.",
+            DefaultValueFactory = _ => 0,
+        };
+        threads.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<int>(), 0, 64));
         var replay = new Command("replay", "Replay capture files and report the VPN and anonymizer flows in them, then a summary.")
         {
-            files, output, continuous, noProgress, maxFlows, idle, active, sensorName,
+            files, output, continuous, noProgress, threads, maxFlows, idle, active, sensorName,
         };
         replay.Options.Add(torRelays);
         replay.SetAction(p => Detectors(p) is { } set
-            ? ReplayCommand.Run(p.GetValue(files)!, Settings(p), p.GetValue(continuous), !p.GetValue(noProgress), console, set)
+            ? ReplayCommand.Run(p.GetValue(files)!, Settings(p), p.GetValue(continuous), !p.GetValue(noProgress), console, set, () => Detectors(p)!, p.GetValue(threads))
             : ExitCodes.CannotStart);
 
         // live

@@ -17,8 +17,16 @@ internal static class ReplayCommand
     public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors) =>
         Run(paths, settings, continuous, progress, console, detectors, null, out _);
 
+    /// <summary>
+    /// Replays with <paramref name="threads"/> packet threads beside the reader (0: process on the
+    /// reading thread); <paramref name="detectors"/> serve the first, <paramref name="moreDetectors"/>
+    /// makes those of each further thread.
+    /// </summary>
+    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors, Func<DetectorSet> moreDetectors, int threads) =>
+        Run(paths, settings, continuous, progress, console, detectors, null, out _, threads, moreDetectors);
+
     /// <summary>Replays <paramref name="paths"/>; <paramref name="extraSinks"/> receive the alerts too. <paramref name="files"/> are the files read.</summary>
-    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks, out IReadOnlyList<string> files)
+    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks, out IReadOnlyList<string> files, int threads = 0, Func<DetectorSet>? moreDetectors = null)
     {
         files = [];
         try
@@ -37,24 +45,26 @@ internal static class ReplayCommand
             return ExitCodes.CannotStart;
         }
 
-        using var run = new SensorRun(settings, console, detectors, extraSinks) { SourcesTotal = files.Count };
+        using var run = new SensorRun(settings with { MaxFlows = Math.Max(1, settings.MaxFlows / Math.Max(1, threads)) }, console, detectors, extraSinks) { SourcesTotal = files.Count };
+        PacketWorkers? workers = threads > 0 ? new PacketWorkers(run, threads, files, continuous, moreDetectors ?? (() => detectors)) : null;
         bool showProgress = progress && console.ErrorIsTerminal;
         for (int i = 0; i < files.Count; i++)
         {
-            ReplayFile(run, files[i], showProgress ? new Progress(console.Error, i + 1, files.Count) : null);
-            if (!continuous)
+            ReplayFile(run, files[i], i, workers, showProgress ? new Progress(console.Error, i + 1, files.Count) : null);
+            if (!continuous && workers is null)
             {
                 // Each file is its own capture: its flows end with it, and packet time starts afresh.
                 run.Engine.EndOfSource();
             }
         }
 
+        workers?.CompleteAndJoin();
         run.Complete();
         run.PrintSummary();
         return run.Failures.Count == 0 ? ExitCodes.Ok : ExitCodes.InputFailed;
     }
 
-    private static void ReplayFile(SensorRun run, string path, Progress? progress)
+    private static void ReplayFile(SensorRun run, string path, int index, PacketWorkers? workers, Progress? progress)
     {
         CaptureFileSource source;
         try
@@ -74,9 +84,18 @@ internal static class ReplayCommand
                 run.Fail(path + ": " + LinkType.Describe(source.LinkType) + " is not supported; its packets are counted as skipped");
             }
 
+            // With packet threads, the engines belong to the workers: only they set link type and file.
             SensorEngine engine = run.Engine;
-            engine.SetLinkType(source.LinkType);
-            run.Bridge.CurrentFile = path;
+            if (workers is null)
+            {
+                engine.SetLinkType(source.LinkType);
+                run.Bridge.CurrentFile = path;
+            }
+            else
+            {
+                workers.BeginSource(index, source.LinkType);
+            }
+
             progress?.Start(path);
             long capturedBytes = 0;
             while (true)
@@ -84,7 +103,15 @@ internal static class ReplayCommand
                 ReadStatus status = source.ReadNext(out RawPacket packet);
                 if (status == ReadStatus.Packet)
                 {
-                    engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number);
+                    if (workers is null)
+                    {
+                        engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number);
+                    }
+                    else
+                    {
+                        workers.Dispatch(in packet, index);
+                    }
+
                     if (progress is not null)
                     {
                         capturedBytes += packet.Data.Length + 16;

@@ -9,13 +9,21 @@ using TrafficSentinel.Engine.Pipeline;
 
 namespace TrafficSentinel.Cli.Runtime;
 
-/// <summary>One run of the sensor: engine, alert dispatcher and the bookkeeping for the summary.</summary>
+/// <summary>One engine and the bridge that turns its detections into alerts: one per packet thread.</summary>
+internal sealed record SensorShard(SensorEngine Engine, AlertBridge Bridge);
+
+/// <summary>
+/// One run of the sensor: its engines (one per packet thread, called shards), the alert dispatcher
+/// they share, and the bookkeeping for the summary, which adds the shards up.
+/// </summary>
 internal sealed class SensorRun : IDisposable
 {
     private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
     private readonly CliConsole _console;
+    private readonly SensorSettings _settings;
     private readonly Stopwatch _stopwatch = Stopwatch.StartNew();
     private readonly List<string> _failures = [];
+    private readonly List<SensorShard> _shards = [];
     private bool _completed;
 
     public SensorRun(SensorSettings settings, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks = null)
@@ -26,6 +34,23 @@ internal sealed class SensorRun : IDisposable
         Dispatcher = new AlertDispatcher(sinks, settings.QueueCapacity);
         Bridge = new AlertBridge(Dispatcher, settings.SensorName);
         Engine = new SensorEngine(settings.ToEngineOptions(), detectors, Bridge);
+        _settings = settings;
+        _shards.Add(new SensorShard(Engine, Bridge));
+    }
+
+    /// <summary>The engines of the run; the first is <see cref="Engine"/>.</summary>
+    public IReadOnlyList<SensorShard> Shards => _shards;
+
+    /// <summary>
+    /// Adds an engine for another packet thread, with its own detectors (their pools belong to one
+    /// thread), reporting to the same dispatcher. Its flow table has the run's cap divided among the shards.
+    /// </summary>
+    public SensorShard AddShard(DetectorSet detectors)
+    {
+        var bridge = new AlertBridge(Dispatcher, _settings.SensorName);
+        var shard = new SensorShard(new SensorEngine(_settings.ToEngineOptions(), detectors, bridge), bridge);
+        _shards.Add(shard);
+        return shard;
     }
 
     public SensorEngine Engine { get; }
@@ -57,7 +82,11 @@ internal sealed class SensorRun : IDisposable
         }
 
         _completed = true;
-        Engine.Finish();
+        foreach (SensorShard shard in _shards)
+        {
+            shard.Engine.Finish();
+        }
+
         _stopwatch.Stop();
         if (!Dispatcher.Complete(AlertDispatcher.DefaultCompleteTimeout))
         {
@@ -68,9 +97,9 @@ internal sealed class SensorRun : IDisposable
     public void PrintSummary()
     {
         TextWriter w = _console.Error;
-        EngineCounters c = Engine.Counters;
-        FlowTable flows = Engine.Flows;
         double seconds = Math.Max(_stopwatch.Elapsed.TotalSeconds, 1e-9);
+        long packets = Sum(e => e.Counters.Packets);
+        long wireBytes = Sum(e => e.Counters.WireBytes);
 
         w.WriteLine();
         w.WriteLine("== TrafficSentinel summary ==");
@@ -80,16 +109,27 @@ internal sealed class SensorRun : IDisposable
             sources += " (" + N(_failures.Count) + (_failures.Count == 1 ? " problem" : " problems") + ", below)";
         }
 
-        w.WriteLine(Row("input", sources + ", " + N(c.Packets) + " packets, " + Bytes(c.WireBytes) + " in " + seconds.ToString("0.00", s_inv) + " s ("
-            + N((long)(c.Packets / seconds)) + " packets/s, " + (c.WireBytes * 8 / seconds / 1e6).ToString("0.0", s_inv) + " Mbit/s)"));
-        w.WriteLine(Row("flows", N(flows.FlowsCreated) + " flows: " + N(Bridge[FlowEndReason.EndOfInput]) + " at end of input, "
-            + N(Bridge[FlowEndReason.IdleTimeout]) + " idle, " + N(Bridge[FlowEndReason.TcpClosed]) + " TCP closed, "
-            + N(Bridge[FlowEndReason.ActiveTimeout]) + " active timeout, " + N(Bridge[FlowEndReason.Evicted]) + " evicted (table cap " + N(flows.Capacity) + ", " + Bytes(flows.MemoryBytes) + ")"));
-        w.WriteLine(Row("malformed", Breakdown(c, malformed: true)));
-        w.WriteLine(Row("skipped", Breakdown(c, malformed: false)));
-        w.WriteLine(Row("alerts", Bridge.Alerts == 0
+        w.WriteLine(Row("input", sources + ", " + N(packets) + " packets, " + Bytes(wireBytes) + " in " + seconds.ToString("0.00", s_inv) + " s ("
+            + N((long)(packets / seconds)) + " packets/s, " + (wireBytes * 8 / seconds / 1e6).ToString("0.0", s_inv) + " Mbit/s)"
+            + (_shards.Count > 1 ? ", " + N(_shards.Count) + " packet threads" : string.Empty)));
+        w.WriteLine(Row("flows", N(Sum(e => e.Flows.FlowsCreated)) + " flows: " + N(Ended(FlowEndReason.EndOfInput)) + " at end of input, "
+            + N(Ended(FlowEndReason.IdleTimeout)) + " idle, " + N(Ended(FlowEndReason.TcpClosed)) + " TCP closed, "
+            + N(Ended(FlowEndReason.ActiveTimeout)) + " active timeout, " + N(Ended(FlowEndReason.Evicted)) + " evicted (table cap "
+            + N(Sum(e => e.Flows.Capacity)) + ", " + Bytes(Sum(e => e.Flows.MemoryBytes)) + ")"));
+        w.WriteLine(Row("malformed", Breakdown(malformed: true)));
+        w.WriteLine(Row("skipped", Breakdown(malformed: false)));
+        var alerts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (SensorShard shard in _shards)
+        {
+            foreach ((string protocol, long count) in shard.Bridge.AlertsByProtocol)
+            {
+                alerts[protocol] = alerts.GetValueOrDefault(protocol) + count;
+            }
+        }
+
+        w.WriteLine(Row("alerts", alerts.Count == 0
             ? "none"
-            : N(Bridge.Alerts) + ": " + string.Join(", ", Bridge.AlertsByProtocol.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
+            : N(alerts.Values.Sum()) + ": " + string.Join(", ", alerts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
         foreach (SinkStatistics s in Dispatcher.GetStatistics())
         {
             string line = s.Name + ": " + N(s.Written) + " written, " + N(s.Dropped) + " dropped, " + N(s.Failed) + " failed";
@@ -120,14 +160,36 @@ internal sealed class SensorRun : IDisposable
         Dispatcher.Dispose();
     }
 
-    private static string Breakdown(EngineCounters c, bool malformed)
+    private long Sum(Func<SensorEngine, long> value)
+    {
+        long sum = 0;
+        foreach (SensorShard shard in _shards)
+        {
+            sum += value(shard.Engine);
+        }
+
+        return sum;
+    }
+
+    private long Ended(FlowEndReason reason)
+    {
+        long sum = 0;
+        foreach (SensorShard shard in _shards)
+        {
+            sum += shard.Bridge[reason];
+        }
+
+        return sum;
+    }
+
+    private string Breakdown(bool malformed)
     {
         long total = 0;
         var parts = new List<string>();
         for (int i = 1; i < DecodeStatusExtensions.Count; i++)
         {
             var status = (DecodeStatus)i;
-            long n = c[status];
+            long n = Sum(e => e.Counters[status]);
             if (status.IsMalformed() == malformed && n > 0)
             {
                 total += n;

@@ -98,6 +98,14 @@ public sealed class FlowTable
             ref FlowRecord candidate = ref records[i];
             if (candidate.HashLow == hashLow && candidate.Key.Equals(key))
             {
+                if (now - candidate.LastSeenMicros >= (candidate.ListId == ClosedList ? _closedTimeout : _idleTimeout))
+                {
+                    // Idle past its timeout, though no sweep has ended it yet: it ends now, and this
+                    // packet starts a new flow. Flow boundaries so never depend on when sweeps run.
+                    ExpireNow(i);
+                    break;
+                }
+
                 if (now - candidate.FirstSeenMicros >= _activeTimeout)
                 {
                     RestartAfterActiveTimeout(ref candidate, now);
@@ -174,26 +182,32 @@ public sealed class FlowTable
         }
     }
 
+    private void ExpireNow(int index)
+    {
+        if (_records[index].ListId == ClosedList)
+        {
+            FlowsClosed++;
+            End(index, FlowEndReason.TcpClosed);
+        }
+        else
+        {
+            FlowsIdleExpired++;
+            End(index, FlowEndReason.IdleTimeout);
+        }
+    }
+
     private void ExpireList(byte list, long now, long timeout)
     {
-        // Every record behind a head queued less than a timeout ago was queued later still, and was
-        // seen no earlier than it was queued: none of them can have expired yet.
+        // Records sit in about the order they were queued, and a record is seen no earlier than it was
+        // queued, so stop at the first head queued less than a timeout ago. A requeued record can stand
+        // behind a later one: it is then ended a little late, by a later sweep or by its own next packet.
         int head;
         while ((head = _listHead[list]) != None && now - _records[head].QueuedMicros >= timeout)
         {
             ref FlowRecord flow = ref _records[head];
             if (now - flow.LastSeenMicros >= timeout)
             {
-                if (list == ClosedList)
-                {
-                    FlowsClosed++;
-                    End(head, FlowEndReason.TcpClosed);
-                }
-                else
-                {
-                    FlowsIdleExpired++;
-                    End(head, FlowEndReason.IdleTimeout);
-                }
+                ExpireNow(head);
             }
             else
             {

@@ -5,8 +5,8 @@ namespace TrafficSentinel.Engine.Pipeline;
 
 /// <summary>
 /// A bounded single-producer, single-consumer queue of packets, copied into one preallocated byte
-/// array, for handing packets from the capture thread to a worker thread. Each record is a 32-byte
-/// header (timestamp, packet number, wire length, captured length, source tag) and the frame bytes,
+/// array, for handing packets from the capture thread to a worker thread. Each record is a 40-byte
+/// header (timestamp, clock, packet number, wire length, captured length, source tag) and the frame bytes,
 /// padded to 8; a record never wraps: when it does not fit before the end, a wrap marker sends both
 /// sides back to the start. Positions are ever-increasing longs published with release/acquire
 /// semantics, so neither side takes a lock. Allocates nothing after construction.
@@ -16,7 +16,7 @@ public sealed class PacketRing
     /// <summary>The largest frame kept whole (libpcap's largest snapshot length).</summary>
     public const int MaxFrame = 262_144;
 
-    private const int HeaderSize = 32;
+    private const int HeaderSize = 40;
     private const int WrapMarker = -1;
 
     private readonly byte[] _buffer;
@@ -45,7 +45,11 @@ public sealed class PacketRing
     public bool IsCompleted => _completed;
 
     /// <summary>Producer: copies one packet in (at most <see cref="MaxFrame"/> bytes of it), waiting while the ring is full.</summary>
-    public void Write(ReadOnlySpan<byte> frame, long timestampMicros, long number, int wireLength, int tag)
+    public void Write(ReadOnlySpan<byte> frame, long timestampMicros, long number, int wireLength, int tag) =>
+        Write(frame, timestampMicros, number, wireLength, tag, timestampMicros);
+
+    /// <summary>Producer: as above, with the producer's packet-time clock carried beside the timestamp.</summary>
+    public void Write(ReadOnlySpan<byte> frame, long timestampMicros, long number, int wireLength, int tag, long clockMicros)
     {
         int length = Math.Min(frame.Length, MaxFrame);
         int size = (HeaderSize + length + 7) & ~7;
@@ -68,6 +72,7 @@ public sealed class PacketRing
         BinaryPrimitives.WriteInt64LittleEndian(record.Slice(8), timestampMicros);
         BinaryPrimitives.WriteInt64LittleEndian(record.Slice(16), number);
         BinaryPrimitives.WriteInt32LittleEndian(record.Slice(24), tag);
+        BinaryPrimitives.WriteInt64LittleEndian(record.Slice(32), clockMicros);
         frame.Slice(0, length).CopyTo(record.Slice(HeaderSize));
         Volatile.Write(ref _written.Value, written + size);
     }
@@ -107,6 +112,7 @@ public sealed class PacketRing
             BinaryPrimitives.ReadInt64LittleEndian(record.Slice(16)),
             BinaryPrimitives.ReadInt32LittleEndian(record.Slice(4)),
             BinaryPrimitives.ReadInt32LittleEndian(record.Slice(24)),
+            BinaryPrimitives.ReadInt64LittleEndian(record.Slice(32)),
             read + size);
         return true;
     }
@@ -139,8 +145,9 @@ public sealed class PacketRing
 /// <summary>One packet read from a <see cref="PacketRing"/>; its bytes live in the ring until released.</summary>
 public readonly ref struct RingPacket
 {
-    public RingPacket(ReadOnlySpan<byte> data, long timestampMicros, long number, int wireLength, int tag, long end)
+    public RingPacket(ReadOnlySpan<byte> data, long timestampMicros, long number, int wireLength, int tag, long clockMicros, long end)
     {
+        ClockMicros = clockMicros;
         Data = data;
         TimestampMicros = timestampMicros;
         Number = number;
@@ -156,6 +163,9 @@ public readonly ref struct RingPacket
     public long Number { get; }
 
     public int WireLength { get; }
+
+    /// <summary>The producer's packet-time clock when it wrote the packet.</summary>
+    public long ClockMicros { get; }
 
     /// <summary>The producer's tag, e.g. which capture source the packet came from.</summary>
     public int Tag { get; }

@@ -7,7 +7,7 @@ namespace TrafficSentinel.Engine.Pipeline;
 /// <summary>
 /// The per-packet pipeline: decode, track the flow, offer the payload to the detectors the flow
 /// still interests, and report detections and ended flows to the observer. One instance per
-/// packet thread; <see cref="ProcessPacket"/> allocates nothing and never throws on bad input.
+/// packet thread; <c>ProcessPacket</c> allocates nothing and never throws on bad input.
 /// </summary>
 public sealed class SensorEngine : IFlowObserver
 {
@@ -51,7 +51,15 @@ public sealed class SensorEngine : IFlowObserver
     public int CurrentLinkType => _linkType;
 
     /// <summary>Processes one captured frame.</summary>
-    public void ProcessPacket(ReadOnlySpan<byte> frame, long timestampMicros, int wireLength, long packetNumber)
+    public void ProcessPacket(ReadOnlySpan<byte> frame, long timestampMicros, int wireLength, long packetNumber) =>
+        ProcessPacket(frame, timestampMicros, wireLength, packetNumber, timestampMicros);
+
+    /// <summary>
+    /// Processes one captured frame, with packet time for flow timing given apart from the frame's
+    /// own timestamp: a capture thread that feeds several engines passes its clock (the latest
+    /// timestamp it has read), so that every engine times flows as a single engine would.
+    /// </summary>
+    public void ProcessPacket(ReadOnlySpan<byte> frame, long timestampMicros, int wireLength, long packetNumber, long clockMicros)
     {
         EngineCounters counters = Counters;
         counters.Packets++;
@@ -65,7 +73,7 @@ public sealed class SensorEngine : IFlowObserver
             return;
         }
 
-        long now = AdvanceClock(timestampMicros);
+        long now = AdvanceClock(clockMicros);
         int index = _flows.Track(in info, now, out bool fromA, out _);
         ref FlowRecord flow = ref _flows[index];
         bool hasPayload = info.PayloadLength > 0;

@@ -4,7 +4,7 @@ namespace TrafficSentinel.Engine.Tests.Pipeline;
 
 public class PacketRingTests
 {
-    private const int SmallRing = 4 * (32 + PacketRing.MaxFrame);
+    private const int SmallRing = 4 * (40 + PacketRing.MaxFrame);
 
     [Fact]
     public void WriteThenRead_GivesBackEveryFieldAndByte()
@@ -12,7 +12,7 @@ public class PacketRingTests
         var ring = new PacketRing(SmallRing);
         byte[] frame = [1, 2, 3, 4, 5];
 
-        ring.Write(frame, timestampMicros: 123, number: 7, wireLength: 60, tag: 3);
+        ring.Write(frame, timestampMicros: 123, number: 7, wireLength: 60, tag: 3, clockMicros: 456);
 
         Assert.True(ring.TryRead(out RingPacket packet));
         Assert.Equal(frame, packet.Data.ToArray());
@@ -20,6 +20,7 @@ public class PacketRingTests
         Assert.Equal(7, packet.Number);
         Assert.Equal(60, packet.WireLength);
         Assert.Equal(3, packet.Tag);
+        Assert.Equal(456, packet.ClockMicros);
         ring.Release(packet);
         Assert.False(ring.TryRead(out _));
     }

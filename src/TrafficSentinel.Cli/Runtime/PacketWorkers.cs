@@ -1,0 +1,168 @@
+using TrafficSentinel.Capture;
+using TrafficSentinel.Engine.Decoding;
+using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.Engine.Pipeline;
+
+namespace TrafficSentinel.Cli.Runtime;
+
+/// <summary>
+/// Packet threads for <c>--threads N</c>: the capture thread reads and copies each packet into the
+/// ring of one worker, chosen by the flow key's hash, which is symmetric, so both directions of a
+/// flow reach the same worker and its engine; each worker runs its own engine (own flow table, own
+/// detectors) on its own thread. With one worker, reading and processing simply overlap on two cores.
+/// </summary>
+internal sealed class PacketWorkers
+{
+    /// <summary>Ring size per worker: a few thousand packets of slack for the reader.</summary>
+    public const int RingBytes = 16 << 20;
+
+    private const ulong RoutingSeed = 0x5EED_F10EUL;
+
+    private readonly PacketRing[] _rings;
+    private readonly Thread[] _threads;
+    private readonly SensorShard[] _shards;
+    private readonly IReadOnlyList<string> _sources;
+    private readonly int[] _linkTypes;
+    private readonly bool _continuous;
+    private Exception? _failure;
+    private long _clock = long.MinValue;
+
+    /// <param name="run">The run; it gets one shard per worker (its first shard becomes worker 0).</param>
+    /// <param name="workers">Packet threads, at least 1.</param>
+    /// <param name="sources">Names of the capture sources (for pcap_filename); packets carry their index.</param>
+    /// <param name="continuous">When false, a worker ends its flows when packets of the next source arrive.</param>
+    /// <param name="detectors">Makes each further worker's detectors.</param>
+    public PacketWorkers(SensorRun run, int workers, IReadOnlyList<string> sources, bool continuous, Func<DetectorSet> detectors)
+    {
+        _sources = sources;
+        _linkTypes = new int[sources.Count];
+        _continuous = continuous;
+        _rings = new PacketRing[workers];
+        _threads = new Thread[workers];
+        _shards = new SensorShard[workers];
+        for (int i = 0; i < workers; i++)
+        {
+            _shards[i] = i == 0 ? run.Shards[0] : run.AddShard(detectors());
+            _rings[i] = new PacketRing(RingBytes);
+            int worker = i;
+            _threads[i] = new Thread(() => Work(worker)) { Name = "sentinel worker " + i, IsBackground = true };
+        }
+
+        foreach (Thread thread in _threads)
+        {
+            thread.Start();
+        }
+    }
+
+    /// <summary>Times the reader found a worker's ring full (the workers set the pace).</summary>
+    public long ReaderWaits
+    {
+        get
+        {
+            long waits = 0;
+            foreach (PacketRing ring in _rings)
+            {
+                waits += ring.ProducerWaits;
+            }
+
+            return waits;
+        }
+    }
+
+    /// <summary>Reader: the packets that follow come from source <paramref name="index"/> of this link type.</summary>
+    public void BeginSource(int index, int linkType)
+    {
+        _linkTypes[index] = linkType;
+        if (!_continuous)
+        {
+            _clock = long.MinValue;
+        }
+    }
+
+    /// <summary>Reader: hands one packet to the worker its flow belongs to.</summary>
+    public void Dispatch(in RawPacket packet, int source)
+    {
+        int worker = 0;
+        if (_rings.Length > 1
+            && PacketDecoder.TryDecode(_linkTypes[source], packet.Data, out PacketInfo info) == DecodeStatus.Ok)
+        {
+            worker = (int)(FlowKey.Create(in info, out _).Hash(RoutingSeed) % (ulong)_rings.Length);
+        }
+
+        // Packet time for flows is the reader's clock, so every worker times flows as one engine would.
+        _clock = Math.Max(_clock, packet.TimestampMicros);
+        _rings[worker].Write(packet.Data, packet.TimestampMicros, packet.Number, packet.WireLength, source, _clock);
+    }
+
+    /// <summary>Reader: no more packets; waits until every worker has processed what it was given.</summary>
+    public void CompleteAndJoin()
+    {
+        foreach (PacketRing ring in _rings)
+        {
+            ring.Complete();
+        }
+
+        foreach (Thread thread in _threads)
+        {
+            thread.Join();
+        }
+
+        if (_failure is not null)
+        {
+            throw new InvalidOperationException("a packet thread failed: " + _failure.Message, _failure);
+        }
+    }
+
+    private void Work(int worker)
+    {
+        PacketRing ring = _rings[worker];
+        SensorEngine engine = _shards[worker].Engine;
+        AlertBridge bridge = _shards[worker].Bridge;
+        int current = -1;
+        var idle = default(SpinWait);
+        try
+        {
+            while (true)
+            {
+                // Read the flag first: once it is set, an empty ring means everything was processed.
+                bool completed = ring.IsCompleted;
+                if (!ring.TryRead(out RingPacket packet))
+                {
+                    if (completed)
+                    {
+                        return;
+                    }
+
+                    idle.SpinOnce();
+                    continue;
+                }
+
+                idle.Reset();
+                if (packet.Tag != current)
+                {
+                    if (current >= 0 && !_continuous)
+                    {
+                        engine.EndOfSource();
+                    }
+
+                    current = packet.Tag;
+                    engine.SetLinkType(_linkTypes[current]);
+                    bridge.CurrentFile = _sources[current];
+                }
+
+                engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number, packet.ClockMicros);
+                ring.Release(packet);
+            }
+        }
+        catch (Exception e)
+        {
+            // Never expected (the engine counts bad input instead of throwing); keep the reader from waiting for ever.
+            _failure = e;
+            while (ring.TryRead(out RingPacket rest))
+            {
+                ring.Release(rest);
+            }
+        }
+    }
+}
