@@ -22,6 +22,11 @@ public sealed record TrainingOptions
     public float Threshold { get; init; } = 0.5f;
 
     public int PacketThreshold { get; init; } = 32;
+
+    /// <summary>Weight each class's rows so that every class weighs the same in total (capped at <see cref="MaxClassWeight"/> per row).</summary>
+    public bool BalanceClasses { get; init; } = true;
+
+    public float MaxClassWeight { get; init; } = 20;
 }
 
 /// <summary>
@@ -55,7 +60,15 @@ public sealed class FlowClassifierModel
     public static FlowClassifierModel Train(IEnumerable<FlowRow> rows, TrainingOptions options)
     {
         var context = new MLContext(seed: options.Seed);
-        IDataView data = context.Data.LoadFromEnumerable(rows);
+        List<FlowRow> list = [.. rows];
+        if (options.BalanceClasses)
+        {
+            Dictionary<string, int> counts = list.GroupBy(r => r.Label, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            float benignCount = counts.GetValueOrDefault(FlowClasses.Benign, 1);
+            list = [.. list.Select(r => new FlowRow { Features = r.Features, Label = r.Label, Weight = Math.Min(options.MaxClassWeight, benignCount / counts[r.Label]) })];
+        }
+
+        IDataView data = context.Data.LoadFromEnumerable(list);
         var fastTree = new FastTreeBinaryTrainer.Options
         {
             NumberOfTrees = options.Trees,
@@ -64,6 +77,7 @@ public sealed class FlowClassifierModel
             NumberOfThreads = 1,
             Seed = options.Seed,
             FeatureColumnName = nameof(FlowRow.Features),
+            ExampleWeightColumnName = nameof(FlowRow.Weight),
         };
         var pipeline = context.Transforms.Conversion
             .MapValueToKey(nameof(FlowRow.Label), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)

@@ -11,6 +11,9 @@ public sealed class FlowRow
 
     /// <summary>A <see cref="FlowClasses"/> name (empty at prediction time).</summary>
     public string Label { get; set; } = string.Empty;
+
+    /// <summary>Training weight (classes are balanced by the trainer; unused at prediction time).</summary>
+    public float Weight { get; set; } = 1;
 }
 
 /// <summary>The model's output: one probability per class, in <see cref="FlowClassifierModel.Classes"/> order.</summary>

@@ -16,6 +16,7 @@ internal sealed class SensorRun : IDisposable
     private readonly CliConsole _console;
     private readonly Stopwatch _stopwatch = Stopwatch.StartNew();
     private readonly List<string> _failures = [];
+    private readonly string? _classifierSource;
     private bool _completed;
 
     public SensorRun(SensorSettings settings, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks = null)
@@ -25,7 +26,8 @@ internal sealed class SensorRun : IDisposable
         sinks.AddRange(extraSinks ?? []);
         Dispatcher = new AlertDispatcher(sinks, settings.QueueCapacity);
         Bridge = new AlertBridge(Dispatcher, settings.SensorName);
-        Engine = new SensorEngine(settings.ToEngineOptions(), detectors, Bridge);
+        Engine = new SensorEngine(settings.ToEngineOptions(), detectors, Bridge, settings.Classifier);
+        _classifierSource = settings.ClassifierSource;
     }
 
     public SensorEngine Engine { get; }
@@ -90,6 +92,11 @@ internal sealed class SensorRun : IDisposable
         w.WriteLine(Row("alerts", Bridge.Alerts == 0
             ? "none"
             : N(Bridge.Alerts) + ": " + string.Join(", ", Bridge.AlertsByProtocol.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
+        if (Engine.Classifier is { } classifier)
+        {
+            w.WriteLine(Row("classifier", N(Engine.FlowsClassified) + " undecided flows judged (at " + N(classifier.PacketThreshold) + " packets or flow end) by " + _classifierSource));
+        }
+
         foreach (SinkStatistics s in Dispatcher.GetStatistics())
         {
             string line = s.Name + ": " + N(s.Written) + " written, " + N(s.Dropped) + " dropped, " + N(s.Failed) + " failed";

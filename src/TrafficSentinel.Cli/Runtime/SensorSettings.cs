@@ -16,6 +16,12 @@ internal sealed record SensorSettings
 
     public string? SensorName { get; init; }
 
+    /// <summary>The flow classifier for this run's engine (null: no ML), made by <see cref="MlSettings"/>.</summary>
+    public Engine.Features.IFlowClassifier? Classifier { get; init; }
+
+    /// <summary>Where the classifier's model came from, for the summary.</summary>
+    public string? ClassifierSource { get; init; }
+
     public int QueueCapacity { get; init; } = Alerts.AlertDispatcher.DefaultQueueCapacity;
 
     public EngineOptions ToEngineOptions() => new()
