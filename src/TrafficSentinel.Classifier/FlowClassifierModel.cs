@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
-using Microsoft.ML.Transforms;
 using TrafficSentinel.Engine.Features;
 
 namespace TrafficSentinel.Classifier;
@@ -30,24 +28,28 @@ public sealed record TrainingOptions
 }
 
 /// <summary>
-/// A trained flow classifier: the ML.NET transformer (thread-safe) plus its <see cref="ModelInfo"/>.
-/// Make one <see cref="MlFlowClassifier"/> per engine thread with <see cref="CreateClassifier"/>.
+/// A trained flow classifier: one calibrated FastTree binary model per class ("this class or not"),
+/// the benign one doubling as the tunnel/benign model, plus its <see cref="ModelInfo"/>. ML.NET's own
+/// one-versus-all trainer is not used because its predictor runs the class models with
+/// Parallel.For (about 1.7 kB allocated and a thread-pool hop per prediction); separate binary
+/// models predict with 0 bytes allocated. Make one <see cref="MlFlowClassifier"/> per engine thread.
 /// </summary>
 public sealed class FlowClassifierModel
 {
-    public const string ScoreColumn = "Score";
+    private const string ClassEntryPrefix = "TrafficSentinel/class-";
 
-    private FlowClassifierModel(MLContext context, ITransformer transformer, DataViewSchema inputSchema, ModelInfo info)
+    private FlowClassifierModel(MLContext context, ITransformer[] transformers, DataViewSchema inputSchema, ModelInfo info)
     {
         Context = context;
-        Transformer = transformer;
+        Transformers = transformers;
         InputSchema = inputSchema;
         Info = info;
     }
 
     public MLContext Context { get; }
 
-    public ITransformer Transformer { get; }
+    /// <summary>One binary model per class, in <see cref="Classes"/> order.</summary>
+    public IReadOnlyList<ITransformer> Transformers { get; }
 
     public DataViewSchema InputSchema { get; }
 
@@ -56,34 +58,46 @@ public sealed class FlowClassifierModel
     /// <summary>Class names in score order.</summary>
     public IReadOnlyList<string> Classes => Info.Classes;
 
-    /// <summary>Trains a multiclass model (one-versus-all FastTree, calibrated) on <paramref name="rows"/>.</summary>
+    /// <summary>Trains one calibrated FastTree binary model per class present in <paramref name="rows"/>.</summary>
     public static FlowClassifierModel Train(IEnumerable<FlowRow> rows, TrainingOptions options)
     {
         var context = new MLContext(seed: options.Seed);
         List<FlowRow> list = [.. rows];
-        if (options.BalanceClasses)
+        string[] classes = [.. list.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        if (!classes.Contains(FlowClasses.Benign, StringComparer.Ordinal) || classes.Length < 2)
         {
-            Dictionary<string, int> counts = list.GroupBy(r => r.Label, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-            float benignCount = counts.GetValueOrDefault(FlowClasses.Benign, 1);
-            list = [.. list.Select(r => new FlowRow { Features = r.Features, Label = r.Label, Weight = Math.Min(options.MaxClassWeight, benignCount / counts[r.Label]) })];
+            throw new ArgumentException("training needs benign rows and at least one tunnel class", nameof(rows));
         }
 
-        IDataView data = context.Data.LoadFromEnumerable(list);
-        var fastTree = new FastTreeBinaryTrainer.Options
+        Dictionary<string, int> counts = list.GroupBy(r => r.Label, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        float benignCount = counts[FlowClasses.Benign];
+        var transformers = new ITransformer[classes.Length];
+        DataViewSchema? schema = null;
+        for (int c = 0; c < classes.Length; c++)
         {
-            NumberOfTrees = options.Trees,
-            NumberOfLeaves = options.Leaves,
-            MinimumExampleCountPerLeaf = options.MinExamplesPerLeaf,
-            NumberOfThreads = 1,
-            Seed = options.Seed,
-            FeatureColumnName = nameof(FlowRow.Features),
-            ExampleWeightColumnName = nameof(FlowRow.Weight),
-        };
-        var pipeline = context.Transforms.Conversion
-            .MapValueToKey(nameof(FlowRow.Label), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
-            .Append(context.MulticlassClassification.Trainers.OneVersusAll(context.BinaryClassification.Trainers.FastTree(fastTree), labelColumnName: nameof(FlowRow.Label)));
-        var transformer = pipeline.Fit(data);
-        string[] classes = ClassesOf(transformer.GetOutputSchema(data.Schema));
+            string cls = classes[c];
+            IEnumerable<BinaryRow> binary = list.Select(r => new BinaryRow
+            {
+                Features = r.Features,
+                Label = r.Label == cls,
+                Weight = options.BalanceClasses ? Math.Min(options.MaxClassWeight, benignCount / counts[r.Label]) : 1,
+            });
+            IDataView data = context.Data.LoadFromEnumerable(binary);
+            var trainer = context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                NumberOfTrees = options.Trees,
+                NumberOfLeaves = options.Leaves,
+                MinimumExampleCountPerLeaf = options.MinExamplesPerLeaf,
+                NumberOfThreads = 1,
+                Seed = options.Seed,
+                FeatureColumnName = nameof(BinaryRow.Features),
+                LabelColumnName = nameof(BinaryRow.Label),
+                ExampleWeightColumnName = nameof(BinaryRow.Weight),
+            });
+            transformers[c] = trainer.Fit(data);
+            schema ??= context.Data.LoadFromEnumerable(new List<FlowRow>()).Schema;
+        }
+
         var info = new ModelInfo
         {
             FeatureSchemaVersion = FeatureSchema.Version,
@@ -93,13 +107,13 @@ public sealed class FlowClassifierModel
             PacketThreshold = options.PacketThreshold,
             Seed = options.Seed,
         };
-        return new FlowClassifierModel(context, transformer, data.Schema, info);
+        return new FlowClassifierModel(context, transformers, schema!, info);
     }
 
     /// <summary>The same model with other default thresholds.</summary>
-    public FlowClassifierModel WithInfo(ModelInfo info) => new(Context, Transformer, InputSchema, info);
+    public FlowClassifierModel WithInfo(ModelInfo info) => new(Context, [.. Transformers], InputSchema, info);
 
-    /// <summary>Writes the ML.NET zip with <see cref="ModelInfo"/> as an extra entry.</summary>
+    /// <summary>Writes one zip: <see cref="ModelInfo"/> plus each class's ML.NET model as an inner zip.</summary>
     public void Save(string path)
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -108,11 +122,21 @@ public sealed class FlowClassifierModel
             Directory.CreateDirectory(folder);
         }
 
-        Context.Model.Save(Transformer, InputSchema, path);
-        using ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update);
-        ZipArchiveEntry entry = zip.CreateEntry(ModelInfo.EntryName, CompressionLevel.Optimal);
-        using var writer = new StreamWriter(entry.Open());
-        writer.Write(Info.ToJson());
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
+        using (var writer = new StreamWriter(zip.CreateEntry(ModelInfo.EntryName, CompressionLevel.Optimal).Open()))
+        {
+            writer.Write(Info.ToJson());
+        }
+
+        for (int c = 0; c < Classes.Count; c++)
+        {
+            using var inner = new MemoryStream();
+            Context.Model.Save(Transformers[c], InputSchema, inner);
+            using Stream entry = zip.CreateEntry(ClassEntryPrefix + Classes[c] + ".zip", CompressionLevel.NoCompression).Open();
+            inner.Position = 0;
+            inner.CopyTo(entry);
+        }
     }
 
     /// <summary>
@@ -128,25 +152,38 @@ public sealed class FlowClassifierModel
                 $"{path}: the model was trained on feature schema v{info.FeatureSchemaVersion} ({info.FeatureCount} features), but this sensor computes schema v{FeatureSchema.Version} ({FeatureSchema.Length} features); retrain it with 'sentinel train' (see models/flow-classifier.md) or use --no-ml"));
         }
 
+        if (!info.Classes.Contains(FlowClasses.Benign, StringComparer.Ordinal))
+        {
+            throw new ModelSchemaException(path + ": the model has no benign class");
+        }
+
         var context = new MLContext(seed: info.Seed);
-        ITransformer transformer;
-        DataViewSchema inputSchema;
+        var transformers = new ITransformer[info.Classes.Count];
+        DataViewSchema? schema = null;
         try
         {
-            transformer = context.Model.Load(path, out inputSchema);
+            using ZipArchive zip = ZipFile.OpenRead(path);
+            for (int c = 0; c < transformers.Length; c++)
+            {
+                ZipArchiveEntry entry = zip.GetEntry(ClassEntryPrefix + info.Classes[c] + ".zip")
+                    ?? throw new ModelSchemaException(path + ": the model of class " + info.Classes[c] + " is missing");
+                using var inner = new MemoryStream();
+                using (Stream s = entry.Open())
+                {
+                    s.CopyTo(inner);
+                }
+
+                inner.Position = 0;
+                transformers[c] = context.Model.Load(inner, out DataViewSchema inputSchema);
+                schema ??= inputSchema;
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException or ArgumentException)
         {
             throw new ModelSchemaException(path + ": not a readable ML.NET model: " + e.Message, e);
         }
 
-        string[] classes = ClassesOf(transformer.GetOutputSchema(inputSchema));
-        if (!classes.SequenceEqual(info.Classes, StringComparer.Ordinal) || !classes.Contains(FlowClasses.Benign, StringComparer.Ordinal))
-        {
-            throw new ModelSchemaException(path + ": the model's classes (" + string.Join(",", classes) + ") differ from its model-info (" + string.Join(",", info.Classes) + ")");
-        }
-
-        return new FlowClassifierModel(context, transformer, inputSchema, info);
+        return new FlowClassifierModel(context, transformers, schema!, info);
     }
 
     /// <summary>Reads only the <see cref="ModelInfo"/> of a model file.</summary>
@@ -166,20 +203,32 @@ public sealed class FlowClassifierModel
         }
     }
 
-    /// <summary>A classifier for one engine thread (its own prediction engine and buffers).</summary>
+    /// <summary>A classifier for one engine thread (its own prediction engines and buffers).</summary>
     public MlFlowClassifier CreateClassifier(float? threshold = null, int? packetThreshold = null) =>
         new(this, threshold ?? Info.Threshold, packetThreshold ?? Info.PacketThreshold);
 
-    /// <summary>Class probabilities for many rows at once (training and evaluation only).</summary>
+    /// <summary>Per-class probabilities for many rows at once (training and evaluation only).</summary>
     public List<float[]> ScoreAll(IEnumerable<FlowRow> rows)
     {
-        IDataView scored = Transformer.Transform(Context.Data.LoadFromEnumerable(rows));
-        return [.. Context.Data.CreateEnumerable<FlowPrediction>(scored, reuseRowObject: false).Select(p => p.Score)];
+        List<FlowRow> list = [.. rows];
+        var result = list.Select(_ => new float[Classes.Count]).ToList();
+        IDataView data = Context.Data.LoadFromEnumerable(list);
+        for (int c = 0; c < Classes.Count; c++)
+        {
+            IDataView scored = Transformers[c].Transform(data);
+            int i = 0;
+            foreach (BinaryPrediction p in Context.Data.CreateEnumerable<BinaryPrediction>(scored, reuseRowObject: true))
+            {
+                result[i++][c] = p.Probability;
+            }
+        }
+
+        return result;
     }
 
     /// <summary>
     /// The decision rule shared by the live classifier and evaluation: the tunnel probability is
-    /// 1 − p(benign); the class is the most probable tunnel class.
+    /// 1 − P(benign) of the benign-or-not model; the class is the tunnel class whose model is surest.
     /// </summary>
     public static int Decide(ReadOnlySpan<float> scores, int benignIndex, out float tunnelProbability)
     {
@@ -201,13 +250,5 @@ public sealed class FlowClassifierModel
 
         tunnelProbability = Math.Clamp(1 - benign, 0, 1);
         return best;
-    }
-
-    private static string[] ClassesOf(DataViewSchema outputSchema)
-    {
-        DataViewSchema.Column score = outputSchema[ScoreColumn];
-        VBuffer<ReadOnlyMemory<char>> names = default;
-        score.GetSlotNames(ref names);
-        return [.. names.DenseValues().Select(n => n.ToString())];
     }
 }

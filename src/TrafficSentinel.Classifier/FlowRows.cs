@@ -11,13 +11,21 @@ public sealed class FlowRow
 
     /// <summary>A <see cref="FlowClasses"/> name (empty at prediction time).</summary>
     public string Label { get; set; } = string.Empty;
+}
 
-    /// <summary>Training weight (classes are balanced by the trainer; unused at prediction time).</summary>
+/// <summary>A row for one class's binary model: this class or not, weighted to balance the classes.</summary>
+internal sealed class BinaryRow
+{
+    [VectorType(FeatureSchema.Length)]
+    public float[] Features { get; set; } = [];
+
+    public bool Label { get; set; }
+
     public float Weight { get; set; } = 1;
 }
 
-/// <summary>The model's output: one probability per class, in <see cref="FlowClassifierModel.Classes"/> order.</summary>
-public sealed class FlowPrediction
+/// <summary>A binary model's output: the calibrated probability of its class.</summary>
+public sealed class BinaryPrediction
 {
-    public float[] Score { get; set; } = [];
+    public float Probability { get; set; }
 }

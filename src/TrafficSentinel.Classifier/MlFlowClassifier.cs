@@ -6,14 +6,15 @@ namespace TrafficSentinel.Classifier;
 
 /// <summary>
 /// The engine's <see cref="IFlowClassifier"/> over an ML.NET model. One per engine thread: it owns a
-/// <see cref="PredictionEngine{TSrc, TDst}"/> (not thread-safe) and a reused input row and output, so a
+/// <see cref="PredictionEngine{TSrc, TDst}"/> per class model (not thread-safe) and reused input and outputs, so a
 /// prediction allocates nothing once warm (see ClassifierBenchmarks).
 /// </summary>
 public sealed class MlFlowClassifier : IFlowClassifier
 {
-    private readonly PredictionEngine<FlowRow, FlowPrediction> _engine;
+    private readonly PredictionEngine<FlowRow, BinaryPrediction>[] _engines;
     private readonly FlowRow _input = new();
-    private FlowPrediction _output = new();
+    private readonly BinaryPrediction[] _outputs;
+    private readonly float[] _scores;
     private readonly int _benignIndex;
     private readonly int[] _labelOfClass;
 
@@ -22,7 +23,9 @@ public sealed class MlFlowClassifier : IFlowClassifier
         Model = model;
         Threshold = threshold;
         PacketThreshold = packetThreshold;
-        _engine = model.Context.Model.CreatePredictionEngine<FlowRow, FlowPrediction>(model.Transformer, model.InputSchema);
+        _engines = [.. model.Transformers.Select(t => model.Context.Model.CreatePredictionEngine<FlowRow, BinaryPrediction>(t, model.InputSchema))];
+        _outputs = [.. model.Transformers.Select(_ => new BinaryPrediction())];
+        _scores = new float[model.Transformers.Count];
         var labels = new List<ClassifierLabel>();
         _labelOfClass = new int[model.Classes.Count];
         _benignIndex = -1;
@@ -69,12 +72,17 @@ public sealed class MlFlowClassifier : IFlowClassifier
     /// <summary>Scores the features already in <see cref="Input"/>; returns the best tunnel class (model index).</summary>
     internal int Predict(out float tunnelProbability)
     {
-        _engine.Predict(_input, ref _output);
-        return FlowClassifierModel.Decide(_output.Score, _benignIndex, out tunnelProbability);
+        for (int c = 0; c < _engines.Length; c++)
+        {
+            _engines[c].Predict(_input, ref _outputs[c]);
+            _scores[c] = _outputs[c].Probability;
+        }
+
+        return FlowClassifierModel.Decide(_scores, _benignIndex, out tunnelProbability);
     }
 
     /// <summary>The reused input row (for benchmarks and tests).</summary>
     internal FlowRow Input => _input;
 
-    internal float[] Scores => _output.Score;
+    internal float[] Scores => _scores;
 }
