@@ -43,9 +43,14 @@ internal static class TrainCommand
         var exclude = new Option<string>("--exclude") { Description = "Regex of capture file names not to use (demo-mixed merges other captures).", DefaultValueFactory = _ => "^demo-mixed" };
         var threshold = new Option<float?>("--threshold") { Description = "Tunnel-probability threshold to ship (default: chosen by cross-validation on the training files)." };
         var maxFpr = new Option<double>("--max-fpr") { Description = "Cross-validated benign false-positive rate the chosen threshold must stay under.", DefaultValueFactory = _ => 0.005 };
+        var maxWeight = new Option<float>("--max-class-weight")
+        {
+            Description = "Rows of rarer classes weigh up to this many benign rows, so classes weigh alike (1: no balancing).",
+            DefaultValueFactory = _ => new TrainingOptions().MaxClassWeight,
+        };
         var command = new Command("train", "Train the flow classifier from labelled captures and write the model and its model card.")
         {
-            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr,
+            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight,
         };
         command.SetAction(p => Run(
             console,
@@ -53,7 +58,7 @@ internal static class TrainCommand
             p.GetValue(labels)!,
             p.GetValue(output)!,
             p.GetValue(card),
-            new TrainingOptions { Seed = p.GetValue(seed), PacketThreshold = p.GetValue(packets) },
+            new TrainingOptions { Seed = p.GetValue(seed), PacketThreshold = p.GetValue(packets), MaxClassWeight = Math.Max(1, p.GetValue(maxWeight)) },
             p.GetValue(testFraction),
             p.GetValue(skips) ?? [],
             p.GetValue(exclude),
