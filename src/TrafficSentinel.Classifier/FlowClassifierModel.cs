@@ -21,6 +21,9 @@ public sealed record TrainingOptions
 
     public int PacketThreshold { get; init; } = 32;
 
+    /// <summary>Flows with fewer packets are not judged (and not trained on).</summary>
+    public int MinPackets { get; init; } = 3;
+
     /// <summary>Weight each class's rows so that every class weighs the same in total (capped at <see cref="MaxClassWeight"/> per row).</summary>
     public bool BalanceClasses { get; init; } = true;
 
@@ -105,6 +108,7 @@ public sealed class FlowClassifierModel
             Classes = classes,
             Threshold = options.Threshold,
             PacketThreshold = options.PacketThreshold,
+            MinPackets = options.MinPackets,
             Seed = options.Seed,
         };
         return new FlowClassifierModel(context, transformers, schema!, info);

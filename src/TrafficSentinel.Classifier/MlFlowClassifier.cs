@@ -53,10 +53,18 @@ public sealed class MlFlowClassifier : IFlowClassifier
 
     public int PacketThreshold { get; }
 
+    /// <summary>Flows with fewer packets are not judged.</summary>
+    public int MinPackets => Model.Info.MinPackets;
+
     public IReadOnlyList<ClassifierLabel> Labels { get; }
 
     public bool TryClassify(in FlowRecord flow, ref ClassifierVerdict verdict)
     {
+        if (flow.Packets < MinPackets)
+        {
+            return false;
+        }
+
         FlowFeatures.Extract(in flow, _input.Features);
         int cls = Predict(out float tunnel);
         if (cls < 0 || tunnel < Threshold)

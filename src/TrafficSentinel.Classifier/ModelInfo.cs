@@ -28,6 +28,10 @@ public sealed record ModelInfo
     [JsonPropertyName("packet_threshold")]
     public int PacketThreshold { get; init; } = 32;
 
+    /// <summary>Flows with fewer packets are never judged (1–2 packets have no shape; most flows are that short).</summary>
+    [JsonPropertyName("min_packets")]
+    public int MinPackets { get; init; } = 3;
+
     [JsonPropertyName("seed")]
     public int Seed { get; init; }
 

@@ -106,8 +106,8 @@ internal static class TrainCommand
         (float chosen, string cvText) = threshold is float t ? (t, "given on the command line") : ChooseThreshold(train, options, maxFpr, err);
         err.WriteLine("threshold " + chosen.ToString("0.###", s_inv) + " (" + cvText + ")");
 
-        FlowClassifierModel model = FlowClassifierModel.Train(train.Select(e => e.ToRow()), options with { Threshold = chosen });
-        var report = new ClassifierReport(test, model.ScoreAll(test.Select(e => e.ToRow())), model.Classes, chosen);
+        FlowClassifierModel model = FlowClassifierModel.Train(train.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options with { Threshold = chosen });
+        var report = new ClassifierReport(test, model.ScoreAll(test.Select(e => e.ToRow())), model.Classes, chosen, options.MinPackets);
         try
         {
             model.Save(output);
@@ -152,7 +152,7 @@ internal static class TrainCommand
                 continue;
             }
 
-            FlowClassifierModel m = FlowClassifierModel.Train(fit.Select(e => e.ToRow()), options);
+            FlowClassifierModel m = FlowClassifierModel.Train(fit.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options);
             List<float[]> s = m.ScoreAll(held.Select(e => e.ToRow()));
             if (classes is not null && !classes.SequenceEqual(m.Classes))
             {
@@ -177,7 +177,7 @@ internal static class TrainCommand
         float[] grid = [0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.85f, 0.9f, 0.95f, 0.97f, 0.99f];
         foreach (float t in grid)
         {
-            var r = new ClassifierReport(oof, scores, classes, t);
+            var r = new ClassifierReport(oof, scores, classes, t, options.MinPackets);
             (int flagged, int benign) = r.BenignFlagged();
             (int any, _, int tunnels) = r.TunnelRecall(e => e.MidFlow);
             err.WriteLine(string.Create(s_inv, $"  cv t={t:0.00}: benign flagged {ClassifierReport.Pct(flagged, benign)}, mid-flow tunnel recall {ClassifierReport.Pct(any, tunnels)}"));

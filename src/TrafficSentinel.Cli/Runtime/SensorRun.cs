@@ -94,7 +94,7 @@ internal sealed class SensorRun : IDisposable
             : N(Bridge.Alerts) + ": " + string.Join(", ", Bridge.AlertsByProtocol.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
         if (Engine.Classifier is { } classifier)
         {
-            w.WriteLine(Row("classifier", N(Engine.FlowsClassified) + " undecided flows judged (at " + N(classifier.PacketThreshold) + " packets or flow end) by " + _classifierSource));
+            w.WriteLine(Row("classifier", N(Engine.FlowsClassified) + " undecided flows handed to the classifier (at " + N(classifier.PacketThreshold) + " packets or flow end), model " + _classifierSource));
         }
 
         foreach (SinkStatistics s in Dispatcher.GetStatistics())

@@ -10,7 +10,8 @@ internal sealed class ClassifierReport
     private readonly IReadOnlyList<string> _classes;
     private readonly int _benign;
 
-    public ClassifierReport(IReadOnlyList<Example> examples, IReadOnlyList<float[]> scores, IReadOnlyList<string> classes, float threshold)
+    /// <summary>Judges <paramref name="examples"/> by their <paramref name="scores"/>; flows of fewer than <paramref name="minPackets"/> packets are not judged (benign).</summary>
+    public ClassifierReport(IReadOnlyList<Example> examples, IReadOnlyList<float[]> scores, IReadOnlyList<string> classes, float threshold, int minPackets)
     {
         _classes = classes;
         _benign = IndexOf(classes, FlowClasses.Benign);
@@ -21,7 +22,7 @@ internal sealed class ClassifierReport
         {
             int best = FlowClassifierModel.Decide(scores[i], _benign, out float p);
             tunnel[i] = p;
-            predicted[i] = best >= 0 && p >= threshold ? classes[best] : FlowClasses.Benign;
+            predicted[i] = best >= 0 && p >= threshold && examples[i].Packets >= minPackets ? classes[best] : FlowClasses.Benign;
         }
 
         Examples = examples;

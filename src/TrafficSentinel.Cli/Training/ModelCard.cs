@@ -22,7 +22,7 @@ internal static class ModelCard
         w.WriteLine(string.Create(s_inv, $"- ML.NET {typeof(Microsoft.ML.MLContext).Assembly.GetName().Version}: one-versus-all over calibrated FastTree binary trees ({options.Trees} trees, {options.Leaves} leaves, ≥ {options.MinExamplesPerLeaf} examples per leaf, 1 thread), seed {options.Seed}."));
         w.WriteLine("- Classes (score order): " + string.Join(", ", info.Classes.Select(c => "`" + c + "`")) + ". `other-vpn` groups every other tunnel or proxy of the labels (ipsec, shadowsocks, softether, anyconnect, pptp, psiphon, ultrasurf, other-vpn).");
         w.WriteLine(string.Create(s_inv, $"- Decision: tunnel probability = 1 − p(benign); a flow is reported when it is ≥ {info.Threshold:0.###} ({thresholdText}); the class is the most probable tunnel class; the alert's confidence is the tunnel probability."));
-        w.WriteLine(string.Create(s_inv, $"- A flow is judged once, after {info.PacketThreshold} packets or when it ends, if no detector decided it; training rows are taken at that same point (the engine with a recording classifier and no detectors)."));
+        w.WriteLine(string.Create(s_inv, $"- A flow is judged once, after {info.PacketThreshold} packets or when it ends, if no detector decided it; training rows are taken at that same point (the engine with a recording classifier and no detectors). Flows of fewer than {info.MinPackets} packets are never judged (not trained on; counted as predicted benign below)."));
         w.WriteLine(string.Create(s_inv, $"- Feature schema v{info.FeatureSchemaVersion}, {info.FeatureCount} features, recorded in the zip (`{ModelInfo.EntryName}`); a sensor refuses a model of another schema version."));
         w.WriteLine();
         w.WriteLine("## Command");
