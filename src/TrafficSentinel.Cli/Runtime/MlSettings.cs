@@ -81,7 +81,7 @@ internal sealed class MlSettings
 
         try
         {
-            FlowClassifierModel model = FlowClassifierModel.Load(path);
+            FlowClassifierModel model = LoadCached(path);
             MlFlowClassifier classifier = model.CreateClassifier(parsed.GetValue(Threshold), parsed.GetValue(Packets));
             settings = settings with
             {
@@ -97,6 +97,34 @@ internal sealed class MlSettings
             return false;
         }
     }
+
+    /// <summary>
+    /// Loads a model once per process (per path and modification time): runs in one process (tests,
+    /// evaluate's two passes) then share the thread-safe transformers and make only their own
+    /// prediction engines.
+    /// </summary>
+    private static FlowClassifierModel LoadCached(string path)
+    {
+        string full = Path.GetFullPath(path);
+        DateTime stamp = File.GetLastWriteTimeUtc(full);
+        lock (s_cache)
+        {
+            if (s_cache.TryGetValue(full, out (DateTime Stamp, FlowClassifierModel Model) hit) && hit.Stamp == stamp)
+            {
+                return hit.Model;
+            }
+        }
+
+        FlowClassifierModel model = FlowClassifierModel.Load(path);
+        lock (s_cache)
+        {
+            s_cache[full] = (stamp, model);
+        }
+
+        return model;
+    }
+
+    private static readonly Dictionary<string, (DateTime Stamp, FlowClassifierModel Model)> s_cache = new(StringComparer.Ordinal);
 
     /// <summary>The first <c>models/flow-classifier.zip</c> in the executable's folder or a folder above it (the checkout).</summary>
     public static string? FindDefaultModel()
