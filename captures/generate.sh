@@ -794,6 +794,8 @@ mk_pki
 : >"$TMP/tunnels"
 for ((REP = 0; REP <= REPEAT; REP++)); do
   SC_N=0
+  # Each repetition re-adds its scenarios' addresses: drop the previous repetition's first.
+  ip -n "$NS_C" addr flush dev vc scope global; ip -n "$NS_S" addr flush dev vs scope global
   log "=== repetition $REP of $REPEAT"
   all_scenarios
 done

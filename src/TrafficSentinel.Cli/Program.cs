@@ -16,7 +16,8 @@ internal static class Program
     /// <summary>Parses and runs a command line, printing to <paramref name="console"/>. Tests call this.</summary>
     internal static int Run(string[] args, CliConsole console, DetectorSet? detectors = null, CancellationToken stop = default)
     {
-        RootCommand root = BuildCommandLine(console, options => detectors ?? DetectorRegistry.CreateDefault(options), stop);
+        // The checkout's default model is used only by the real composition (no detectors injected).
+        RootCommand root = BuildCommandLine(console, options => detectors ?? DetectorRegistry.CreateDefault(options), stop, useDefaultModel: detectors is null);
         ParseResult parsed = root.Parse(args);
         var invocation = new InvocationConfiguration
         {
@@ -49,8 +50,9 @@ internal static class Program
         return names;
     }
 
-    internal static RootCommand BuildCommandLine(CliConsole console, Func<DetectorOptions, DetectorSet> createDetectors, CancellationToken stop)
+    internal static RootCommand BuildCommandLine(CliConsole console, Func<DetectorOptions, DetectorSet> createDetectors, CancellationToken stop, bool useDefaultModel = false)
     {
+        var ml = new MlSettings();
         var root = new RootCommand(
             "TrafficSentinel: finds VPN and anonymizer traffic (OpenVPN, WireGuard, Tor, ...) in live traffic or capture files.");
 
@@ -145,9 +147,14 @@ internal static class Program
             files, output, continuous, noProgress, threads, maxFlows, idle, active, sensorName,
         };
         replay.Options.Add(torRelays);
-        replay.SetAction(p => Detectors(p) is { } set
-            ? ReplayCommand.Run(p.GetValue(files)!, Settings(p), p.GetValue(continuous), !p.GetValue(noProgress), console, set, () => Detectors(p)!, p.GetValue(threads))
-            : ExitCodes.CannotStart);
+        ml.AddTo(replay);
+        replay.SetAction(p =>
+        {
+            SensorSettings s = Settings(p);
+            return ml.TryApply(p, useDefaultModel, console, ref s) && Detectors(p) is { } set
+                ? ReplayCommand.Run(p.GetValue(files)!, s, p.GetValue(continuous), !p.GetValue(noProgress), console, set, () => Detectors(p)!, p.GetValue(threads))
+                : ExitCodes.CannotStart;
+        });
 
         // live
         var iface = new Option<string>("--interface", "-i") { Description = "The interface to capture from (see 'sentinel interfaces').", Required = true };
@@ -182,7 +189,11 @@ internal static class Program
             iface, filter, snaplen, noPromisc, bufferSize, duration, count, stats, output, maxFlows, idle, active, sensorName,
         };
         liveCommand.Options.Add(torRelays);
-        liveCommand.SetAction(p => Detectors(p) is not { } set ? ExitCodes.CannotStart : LiveCommand.Run(
+        ml.AddTo(liveCommand);
+        liveCommand.SetAction(p =>
+        {
+            SensorSettings s = Settings(p);
+            return !ml.TryApply(p, useDefaultModel, console, ref s) || Detectors(p) is not { } set ? ExitCodes.CannotStart : LiveCommand.Run(
             new LiveSettings
             {
                 Capture = new LiveCaptureOptions
@@ -197,10 +208,11 @@ internal static class Program
                 PacketLimit = p.GetValue(count),
                 StatsIntervalSeconds = p.GetValue(stats),
             },
-            Settings(p),
+            s,
             console,
             set,
-            stop));
+            stop);
+        });
 
         // evaluate
         var labelsOption = new Option<string>("--labels", "-l")
@@ -225,18 +237,23 @@ internal static class Program
             evalFiles, labelsOption, evalOutput, maxFlows, idle, active,
         };
         evaluate.Options.Add(torRelays);
-        evaluate.SetAction(p => Detectors(p) is not { } set ? ExitCodes.CannotStart : EvaluateCommand.Run(
-            p.GetValue(evalFiles)!,
-            p.GetValue(labelsOption)!,
-            new SensorSettings
+        ml.AddTo(evaluate);
+        evaluate.SetAction(p =>
+        {
+            var s = new SensorSettings
             {
                 Outputs = p.GetValue(evalOutput) ?? [],
                 MaxFlows = p.GetValue(maxFlows),
                 IdleTimeoutSeconds = p.GetValue(idle),
                 ActiveTimeoutSeconds = p.GetValue(active),
-            },
-            console,
-            set));
+            };
+            return ml.TryApply(p, useDefaultModel, console, ref s) && Detectors(p) is { } set
+                ? EvaluateCommand.Run(p.GetValue(evalFiles)!, p.GetValue(labelsOption)!, s, console, set)
+                : ExitCodes.CannotStart;
+        });
+
+        // train
+        Command train = TrainCommand.Build(console);
 
         // interfaces
         var interfaces = new Command("interfaces", "List the interfaces libpcap can capture from.");
@@ -246,6 +263,7 @@ internal static class Program
         root.Subcommands.Add(liveCommand);
         root.Subcommands.Add(evaluate);
         root.Subcommands.Add(interfaces);
+        root.Subcommands.Add(train);
         return root;
     }
 

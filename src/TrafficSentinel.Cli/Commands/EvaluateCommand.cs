@@ -24,6 +24,23 @@ internal static class EvaluateCommand
             return ExitCodes.CannotStart;
         }
 
+        if (settings.Classifier is not null)
+        {
+            // The classifier alone: no detector runs, every flow goes to the classifier. Its classes
+            // group every other tunnel as other-vpn, so truths are grouped the same way here.
+            console.Out.WriteLine("==== Flow classifier alone (no detectors; truth grouped into the classifier's classes: "
+                + string.Join(", ", Classifier.FlowClasses.All) + ")");
+            (int aloneExit, EvaluationResult? alone) = Evaluate(paths, labels, settings with { Outputs = [] }, console, DetectorSet.Empty);
+            if (alone is null)
+            {
+                return aloneExit;
+            }
+
+            alone.WithTruth(Classifier.FlowClasses.FromTruth).Print(console.Out);
+            console.Out.WriteLine();
+            console.Out.WriteLine("==== Whole pipeline (detectors first, flow classifier as the fallback for undecided flows)");
+        }
+
         (int exit, EvaluationResult? result) = Evaluate(paths, labels, settings, console, detectors);
         result?.Print(console.Out);
         return exit;

@@ -31,6 +31,10 @@ internal sealed class EvaluationResult
 
     public IReadOnlyList<FlowOutcome> Outcomes { get; }
 
+    /// <summary>The same outcomes with each label's truth mapped (e.g. grouped into a classifier's classes).</summary>
+    public EvaluationResult WithTruth(Func<string, string> map) =>
+        new([.. Outcomes.Select(o => o with { Label = o.Label with { Truth = map(o.Label.Truth) } })], UnlabelledAlerts);
+
     /// <summary>Alerts on flows the labels do not list (not counted in the confusion table).</summary>
     public IReadOnlyList<Alert> UnlabelledAlerts { get; }
 

@@ -24,6 +24,7 @@ internal sealed class SensorRun : IDisposable
     private readonly Stopwatch _stopwatch = Stopwatch.StartNew();
     private readonly List<string> _failures = [];
     private readonly List<SensorShard> _shards = [];
+    private readonly string? _classifierSource;
     private bool _completed;
 
     public SensorRun(SensorSettings settings, CliConsole console, DetectorSet detectors, IEnumerable<IAlertSink>? extraSinks = null)
@@ -33,7 +34,8 @@ internal sealed class SensorRun : IDisposable
         sinks.AddRange(extraSinks ?? []);
         Dispatcher = new AlertDispatcher(sinks, settings.QueueCapacity);
         Bridge = new AlertBridge(Dispatcher, settings.SensorName);
-        Engine = new SensorEngine(settings.ToEngineOptions(), detectors, Bridge);
+        Engine = new SensorEngine(settings.ToEngineOptions(), detectors, Bridge, settings.Classifier);
+        _classifierSource = settings.ClassifierSource;
         _settings = settings;
         _shards.Add(new SensorShard(Engine, Bridge));
     }
@@ -48,7 +50,7 @@ internal sealed class SensorRun : IDisposable
     public SensorShard AddShard(DetectorSet detectors)
     {
         var bridge = new AlertBridge(Dispatcher, _settings.SensorName);
-        var shard = new SensorShard(new SensorEngine(_settings.ToEngineOptions(), detectors, bridge), bridge);
+        var shard = new SensorShard(new SensorEngine(_settings.ToEngineOptions(), detectors, bridge, _settings.NewClassifier?.Invoke()), bridge);
         _shards.Add(shard);
         return shard;
     }
@@ -130,6 +132,11 @@ internal sealed class SensorRun : IDisposable
         w.WriteLine(Row("alerts", alerts.Count == 0
             ? "none"
             : N(alerts.Values.Sum()) + ": " + string.Join(", ", alerts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
+        if (Engine.Classifier is { } classifier)
+        {
+            w.WriteLine(Row("classifier", N(Sum(e => e.FlowsClassified)) + " undecided flows handed to the classifier (at " + N(classifier.PacketThreshold) + " packets or flow end), model " + _classifierSource));
+        }
+
         foreach (SinkStatistics s in Dispatcher.GetStatistics())
         {
             string line = s.Name + ": " + N(s.Written) + " written, " + N(s.Dropped) + " dropped, " + N(s.Failed) + " failed";

@@ -16,6 +16,15 @@ internal sealed record SensorSettings
 
     public string? SensorName { get; init; }
 
+    /// <summary>The flow classifier for this run's engine (null: no ML), made by <see cref="MlSettings"/>.</summary>
+    public Engine.Features.IFlowClassifier? Classifier { get; init; }
+
+    /// <summary>Makes another classifier on the same model, for another packet thread (a classifier is not thread-safe).</summary>
+    public Func<Engine.Features.IFlowClassifier>? NewClassifier { get; init; }
+
+    /// <summary>Where the classifier's model came from, for the summary.</summary>
+    public string? ClassifierSource { get; init; }
+
     public int QueueCapacity { get; init; } = Alerts.AlertDispatcher.DefaultQueueCapacity;
 
     public EngineOptions ToEngineOptions() => new()

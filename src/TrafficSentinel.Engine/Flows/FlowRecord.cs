@@ -30,6 +30,9 @@ public enum FlowFlags : byte
 
     /// <summary>Every detector gave up or ran out of budget.</summary>
     Undecidable = 0x20,
+
+    /// <summary>The flow classifier has judged the flow (it does so once).</summary>
+    Classified = 0x40,
 }
 
 /// <summary>
@@ -81,6 +84,9 @@ public struct FlowRecord
     internal int Next;
 
     public DetectorStateBlock DetectorState;
+
+    /// <summary>The flow classifier's accumulator (96 bytes), updated only when a classifier is configured.</summary>
+    public Features.FlowFeatureState Features;
 
     public readonly bool ClientIsA => (Flags & FlowFlags.ClientIsA) != 0;
 

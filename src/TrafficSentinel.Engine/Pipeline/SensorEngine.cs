@@ -1,5 +1,6 @@
 using TrafficSentinel.Engine.Decoding;
 using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Features;
 using TrafficSentinel.Engine.Flows;
 
 namespace TrafficSentinel.Engine.Pipeline;
@@ -18,11 +19,19 @@ public sealed class SensorEngine : IFlowObserver
     private readonly ulong _tcpMask;
     private readonly ulong _udpMask;
     private readonly ulong _otherMask;
+    private readonly IFlowClassifier? _classifier;
+    private readonly ulong[] _classifierBits = [];
+    private readonly long _classifierThreshold = long.MaxValue;
     private int _linkType = Decoding.LinkType.Ethernet;
     private long _clock = long.MinValue;
     private long _nextSweep = long.MinValue;
 
-    public SensorEngine(EngineOptions options, DetectorSet detectors, IEngineObserver? observer = null)
+    /// <summary>An engine with its detectors, an observer for detections and ended flows, and an optional classifier.</summary>
+    /// <param name="options">Flow table and sweep settings.</param>
+    /// <param name="detectors">The detectors, offered every undecided flow's payload packets.</param>
+    /// <param name="observer">Receives detections and ended flows.</param>
+    /// <param name="classifier">The fallback for flows no detector decides (null: none, and no per-packet feature work).</param>
+    public SensorEngine(EngineOptions options, DetectorSet detectors, IEngineObserver? observer = null, IFlowClassifier? classifier = null)
     {
         _detectors = detectors;
         _observer = observer;
@@ -31,6 +40,12 @@ public sealed class SensorEngine : IFlowObserver
         _tcpMask = MaskOf(detectors.Tcp);
         _udpMask = MaskOf(detectors.Udp);
         _otherMask = MaskOf(detectors.OtherIp);
+        if (classifier is not null)
+        {
+            _classifier = classifier;
+            _classifierThreshold = Math.Max(1, classifier.PacketThreshold);
+            _classifierBits = ClassifierBits(detectors, classifier);
+        }
     }
 
     public EngineCounters Counters { get; } = new();
@@ -38,6 +53,12 @@ public sealed class SensorEngine : IFlowObserver
     public FlowTable Flows => _flows;
 
     public DetectorSet Detectors => _detectors;
+
+    /// <summary>The flow classifier, when one is configured.</summary>
+    public IFlowClassifier? Classifier => _classifier;
+
+    /// <summary>Flows handed to the classifier so far.</summary>
+    public long FlowsClassified { get; private set; }
 
     /// <summary>Flows handed on so far (every reason).</summary>
     public long FlowsEnded { get; private set; }
@@ -99,9 +120,20 @@ public sealed class SensorEngine : IFlowObserver
             }
         }
 
+        bool classify = _classifier is not null && (flow.Flags & (FlowFlags.Decided | FlowFlags.Classified)) == 0;
+        if (classify)
+        {
+            flow.Features.Update(info.Payload(frame), fromA == flow.ClientIsA, now - flow.FirstSeenMicros);
+        }
+
         if (hasPayload && (flow.Flags & (FlowFlags.Decided | FlowFlags.Undecidable)) == 0)
         {
             Inspect(ref flow, in info, frame, fromA, payloadIndex, timestampMicros, packetNumber);
+        }
+
+        if (classify && (flow.Flags & FlowFlags.Decided) == 0 && flow.PacketsAtoB + flow.PacketsBtoA >= _classifierThreshold)
+        {
+            Classify(ref flow, in info, timestampMicros, packetNumber);
         }
 
         if (info.Protocol == IpProtocol.Tcp && (info.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0)
@@ -130,6 +162,12 @@ public sealed class SensorEngine : IFlowObserver
     void IFlowObserver.OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
     {
         FlowsEnded++;
+        if (_classifier is not null && (flow.Flags & (FlowFlags.Decided | FlowFlags.Classified)) == 0)
+        {
+            PacketInfo noPacket = default;
+            Classify(ref flow, in noPacket, flow.LastSeenMicros, 0);
+        }
+
         _observer?.OnFlowEnded(ref flow, reason);
 
         // An active timeout continues the same connection, so detector state lives on.
@@ -237,6 +275,57 @@ public sealed class SensorEngine : IFlowObserver
         {
             flow.Flags |= FlowFlags.Undecidable;
         }
+    }
+
+    /// <summary>Judges an undecided flow once; a tunnel verdict goes to the observer like a detection.</summary>
+    private void Classify(ref FlowRecord flow, in PacketInfo info, long timestampMicros, long packetNumber)
+    {
+        flow.Flags |= FlowFlags.Classified;
+        FlowsClassified++;
+        ClassifierVerdict verdict = default;
+        if (!_classifier!.TryClassify(in flow, ref verdict) || (uint)verdict.LabelIndex >= (uint)_classifierBits.Length)
+        {
+            return;
+        }
+
+        ulong protocolBit = _classifierBits[verdict.LabelIndex];
+        if ((flow.AlertedProtocols & protocolBit) != 0)
+        {
+            return;
+        }
+
+        flow.AlertedProtocols |= protocolBit;
+        Counters.Detections++;
+        var match = new DetectionMatch
+        {
+            Method = DetectionMethod.Ml,
+            Confidence = verdict.Probability,
+            EvidenceCode = (int)Math.Min(flow.Packets, int.MaxValue),
+        };
+        _observer?.OnDetection(new DetectionEvent(in flow, in info, _classifier.Labels[verdict.LabelIndex], match, default, timestampMicros, packetNumber));
+    }
+
+    /// <summary>
+    /// The one-alert-per-protocol bit of each classifier label: the detectors' bit for a protocol a
+    /// detector also reports, otherwise bits after the detectors' own.
+    /// </summary>
+    private static ulong[] ClassifierBits(DetectorSet detectors, IFlowClassifier classifier)
+    {
+        var protocols = new List<string>(detectors.Protocols);
+        var bits = new ulong[classifier.Labels.Count];
+        for (int i = 0; i < bits.Length; i++)
+        {
+            int bit = protocols.IndexOf(classifier.Labels[i].Protocol);
+            if (bit < 0)
+            {
+                bit = protocols.Count;
+                protocols.Add(classifier.Labels[i].Protocol);
+            }
+
+            bits[i] = 1UL << Math.Min(bit, 63);
+        }
+
+        return bits;
     }
 
     private void OnTcpTeardown(ref FlowRecord flow, int index, TcpFlags flags, bool fromA)

@@ -1,0 +1,126 @@
+using BenchmarkDotNet.Attributes;
+using TrafficSentinel.Classifier;
+using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Features;
+using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.Engine.Pipeline;
+
+namespace TrafficSentinel.Benchmarks;
+
+/// <summary>
+/// The flow classifier: one prediction with the reused input and outputs (0 B expected), feature
+/// extraction plus prediction as the engine calls it, and the replay of the in-memory corpus with
+/// the classifier off (baseline) and on. Uses models/flow-classifier.zip of the checkout, or a
+/// small model trained on synthetic rows when there is none.
+/// </summary>
+[MemoryDiagnoser]
+public class ClassifierBenchmarks
+{
+    private const int MaxPackets = 20_000;
+    private MlFlowClassifier _classifier = null!;
+    private FlowRecord _flow;
+    private InMemoryCapture _capture = null!;
+    private SensorEngine _withoutMl = null!;
+    private SensorEngine _withMl = null!;
+    private long _clockWithout;
+    private long _clockWith;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        FlowClassifierModel model = FindModel() is string path ? FlowClassifierModel.Load(path) : SyntheticModel();
+        _classifier = model.CreateClassifier();
+        var random = new Random(3);
+        for (int i = 0; i < FeatureSchema.Length; i++)
+        {
+            _classifier.Input.Features[i] = (float)(random.NextDouble() * 1000);
+        }
+
+        _flow.PacketsAtoB = 20;
+        _flow.PacketsBtoA = 12;
+        _flow.Features.Packets = 32;
+        _flow.Features.ToServer.PayloadSum = 20 * 700;
+        _flow.Features.ToClient.PayloadSum = 12 * 900;
+        _flow.LastSeenMicros = 2_000_000;
+
+        _capture = InMemoryCapture.Load();
+        var options = new EngineOptions { Flows = new FlowTableOptions { MaxFlows = 65_536, IdleTimeoutMicros = 60 * FlowTableOptions.MicrosPerSecond, HashSeed = 1 } };
+        _withoutMl = new SensorEngine(options, DetectorRegistry.CreateDefault());
+        _withMl = new SensorEngine(options, DetectorRegistry.CreateDefault(), null, model.CreateClassifier());
+    }
+
+    [Benchmark]
+    public int Predict()
+    {
+        _classifier.Input.Features[0] += 1;
+        return _classifier.Predict(out _);
+    }
+
+    [Benchmark]
+    public bool ExtractAndPredict()
+    {
+        ClassifierVerdict verdict = default;
+        _flow.Features.Packets++;
+        return _classifier.TryClassify(in _flow, ref verdict);
+    }
+
+    [Benchmark(OperationsPerInvoke = MaxPackets)]
+    public long ReplayWithoutMl() => Replay(_withoutMl, ref _clockWithout);
+
+    [Benchmark(OperationsPerInvoke = MaxPackets)]
+    public long ReplayWithMl() => Replay(_withMl, ref _clockWith);
+
+    private long Replay(SensorEngine engine, ref long clockRef)
+    {
+        InMemoryCapture capture = _capture;
+        long clock = clockRef;
+        for (int i = 0; i < MaxPackets; i++)
+        {
+            int p = i % capture.Count;
+            if (capture.LinkTypes[p] != engine.CurrentLinkType)
+            {
+                engine.SetLinkType(capture.LinkTypes[p]);
+            }
+
+            clock += 10;
+            engine.ProcessPacket(capture.Frame(p), clock, capture.Lengths[p], i + 1);
+        }
+
+        clockRef = clock + (120 * FlowTableOptions.MicrosPerSecond);
+        return engine.FlowsClassified;
+    }
+
+    private static string? FindModel()
+    {
+        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            string candidate = Path.Combine(d.FullName, "models", "flow-classifier.zip");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static FlowClassifierModel SyntheticModel()
+    {
+        var random = new Random(5);
+        string[] classes = [FlowClasses.Benign, FlowClasses.OpenVpn, FlowClasses.WireGuard];
+        var rows = new List<FlowRow>();
+        for (int i = 0; i < 300; i++)
+        {
+            var features = new float[FeatureSchema.Length];
+            for (int j = 0; j < features.Length; j++)
+            {
+                features[j] = (float)random.NextDouble();
+            }
+
+            features[0] = (i % 3 * 500) + random.Next(100);
+            rows.Add(new FlowRow { Features = features, Label = classes[i % 3] });
+        }
+
+        return FlowClassifierModel.Train(rows, new TrainingOptions { Trees = 100, Leaves = 16 });
+    }
+}

@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.IO.Compression;
+using Microsoft.ML;
+using Microsoft.ML.Trainers.FastTree;
+using TrafficSentinel.Engine.Features;
+
+namespace TrafficSentinel.Classifier;
+
+/// <summary>Training settings. Defaults are the shipped model's.</summary>
+public sealed record TrainingOptions
+{
+    public int Seed { get; init; } = 20261122;
+
+    public int Trees { get; init; } = 100;
+
+    public int Leaves { get; init; } = 16;
+
+    public int MinExamplesPerLeaf { get; init; } = 5;
+
+    public float Threshold { get; init; } = 0.5f;
+
+    public int PacketThreshold { get; init; } = 32;
+
+    /// <summary>Flows with fewer packets are not judged (and not trained on).</summary>
+    public int MinPackets { get; init; } = 3;
+
+    /// <summary>Weight each class's rows so that every class weighs the same in total (capped at <see cref="MaxClassWeight"/> per row).</summary>
+    public bool BalanceClasses { get; init; } = true;
+
+    public float MaxClassWeight { get; init; } = 20;
+}
+
+/// <summary>
+/// A trained flow classifier: one calibrated FastTree binary model per class ("this class or not"),
+/// the benign one doubling as the tunnel/benign model, plus its <see cref="ModelInfo"/>. ML.NET's own
+/// one-versus-all trainer is not used because its predictor runs the class models with
+/// Parallel.For (about 1.7 kB allocated and a thread-pool hop per prediction); separate binary
+/// models predict with 0 bytes allocated. Make one <see cref="MlFlowClassifier"/> per engine thread.
+/// </summary>
+public sealed class FlowClassifierModel
+{
+    private const string ClassEntryPrefix = "TrafficSentinel/class-";
+
+    private FlowClassifierModel(MLContext context, ITransformer[] transformers, DataViewSchema inputSchema, ModelInfo info)
+    {
+        Context = context;
+        Transformers = transformers;
+        InputSchema = inputSchema;
+        Info = info;
+    }
+
+    public MLContext Context { get; }
+
+    /// <summary>One binary model per class, in <see cref="Classes"/> order.</summary>
+    public IReadOnlyList<ITransformer> Transformers { get; }
+
+    public DataViewSchema InputSchema { get; }
+
+    public ModelInfo Info { get; }
+
+    /// <summary>Class names in score order.</summary>
+    public IReadOnlyList<string> Classes => Info.Classes;
+
+    /// <summary>Trains one calibrated FastTree binary model per class present in <paramref name="rows"/>.</summary>
+    public static FlowClassifierModel Train(IEnumerable<FlowRow> rows, TrainingOptions options)
+    {
+        var context = new MLContext(seed: options.Seed);
+        List<FlowRow> list = [.. rows];
+        string[] classes = [.. list.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        if (!classes.Contains(FlowClasses.Benign, StringComparer.Ordinal) || classes.Length < 2)
+        {
+            throw new ArgumentException("training needs benign rows and at least one tunnel class", nameof(rows));
+        }
+
+        Dictionary<string, int> counts = list.GroupBy(r => r.Label, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        float benignCount = counts[FlowClasses.Benign];
+        var transformers = new ITransformer[classes.Length];
+        DataViewSchema? schema = null;
+        for (int c = 0; c < classes.Length; c++)
+        {
+            string cls = classes[c];
+            IEnumerable<BinaryRow> binary = list.Select(r => new BinaryRow
+            {
+                Features = r.Features,
+                Label = r.Label == cls,
+                Weight = options.BalanceClasses ? Math.Min(options.MaxClassWeight, benignCount / counts[r.Label]) : 1,
+            });
+            IDataView data = context.Data.LoadFromEnumerable(binary);
+            var trainer = context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                NumberOfTrees = options.Trees,
+                NumberOfLeaves = options.Leaves,
+                MinimumExampleCountPerLeaf = options.MinExamplesPerLeaf,
+                NumberOfThreads = 1,
+                Seed = options.Seed,
+                FeatureColumnName = nameof(BinaryRow.Features),
+                LabelColumnName = nameof(BinaryRow.Label),
+                ExampleWeightColumnName = nameof(BinaryRow.Weight),
+            });
+            transformers[c] = trainer.Fit(data);
+            schema ??= context.Data.LoadFromEnumerable(new List<FlowRow>()).Schema;
+        }
+
+        var info = new ModelInfo
+        {
+            FeatureSchemaVersion = FeatureSchema.Version,
+            FeatureCount = FeatureSchema.Length,
+            Classes = classes,
+            Threshold = options.Threshold,
+            PacketThreshold = options.PacketThreshold,
+            MinPackets = options.MinPackets,
+            Seed = options.Seed,
+        };
+        return new FlowClassifierModel(context, transformers, schema!, info);
+    }
+
+    /// <summary>The same model with other default thresholds.</summary>
+    public FlowClassifierModel WithInfo(ModelInfo info) => new(Context, [.. Transformers], InputSchema, info);
+
+    /// <summary>Writes one zip: <see cref="ModelInfo"/> plus each class's ML.NET model as an inner zip.</summary>
+    public void Save(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
+        using (var writer = new StreamWriter(zip.CreateEntry(ModelInfo.EntryName, CompressionLevel.Optimal).Open()))
+        {
+            writer.Write(Info.ToJson());
+        }
+
+        for (int c = 0; c < Classes.Count; c++)
+        {
+            using var inner = new MemoryStream();
+            Context.Model.Save(Transformers[c], InputSchema, inner);
+            using Stream entry = zip.CreateEntry(ClassEntryPrefix + Classes[c] + ".zip", CompressionLevel.NoCompression).Open();
+            inner.Position = 0;
+            inner.CopyTo(entry);
+        }
+    }
+
+    /// <summary>
+    /// Loads a model file; a model of another feature schema version (or without one) fails with
+    /// <see cref="ModelSchemaException"/> and a message that says what to do.
+    /// </summary>
+    public static FlowClassifierModel Load(string path)
+    {
+        ModelInfo info = ReadInfo(path);
+        if (info.FeatureSchemaVersion != FeatureSchema.Version || info.FeatureCount != FeatureSchema.Length)
+        {
+            throw new ModelSchemaException(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: the model was trained on feature schema v{info.FeatureSchemaVersion} ({info.FeatureCount} features), but this sensor computes schema v{FeatureSchema.Version} ({FeatureSchema.Length} features); retrain it with 'sentinel train' (see models/flow-classifier.md) or use --no-ml"));
+        }
+
+        if (!info.Classes.Contains(FlowClasses.Benign, StringComparer.Ordinal))
+        {
+            throw new ModelSchemaException(path + ": the model has no benign class");
+        }
+
+        var context = new MLContext(seed: info.Seed);
+        var transformers = new ITransformer[info.Classes.Count];
+        DataViewSchema? schema = null;
+        try
+        {
+            using ZipArchive zip = ZipFile.OpenRead(path);
+            for (int c = 0; c < transformers.Length; c++)
+            {
+                ZipArchiveEntry entry = zip.GetEntry(ClassEntryPrefix + info.Classes[c] + ".zip")
+                    ?? throw new ModelSchemaException(path + ": the model of class " + info.Classes[c] + " is missing");
+                using var inner = new MemoryStream();
+                using (Stream s = entry.Open())
+                {
+                    s.CopyTo(inner);
+                }
+
+                inner.Position = 0;
+                transformers[c] = context.Model.Load(inner, out DataViewSchema inputSchema);
+                schema ??= inputSchema;
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException or ArgumentException)
+        {
+            throw new ModelSchemaException(path + ": not a readable ML.NET model: " + e.Message, e);
+        }
+
+        return new FlowClassifierModel(context, transformers, schema!, info);
+    }
+
+    /// <summary>Reads only the <see cref="ModelInfo"/> of a model file.</summary>
+    public static ModelInfo ReadInfo(string path)
+    {
+        try
+        {
+            using ZipArchive zip = ZipFile.OpenRead(path);
+            ZipArchiveEntry entry = zip.GetEntry(ModelInfo.EntryName)
+                ?? throw new ModelSchemaException(path + ": no " + ModelInfo.EntryName + " inside: not a TrafficSentinel flow-classifier model (or one from before feature schemas); retrain it with 'sentinel train'");
+            using var reader = new StreamReader(entry.Open());
+            return ModelInfo.FromJson(reader.ReadToEnd()) ?? throw new ModelSchemaException(path + ": empty model-info");
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new ModelSchemaException(path + ": not a flow-classifier model: " + e.Message, e);
+        }
+    }
+
+    /// <summary>A classifier for one engine thread (its own prediction engines and buffers).</summary>
+    public MlFlowClassifier CreateClassifier(float? threshold = null, int? packetThreshold = null) =>
+        new(this, threshold ?? Info.Threshold, packetThreshold ?? Info.PacketThreshold);
+
+    /// <summary>Per-class probabilities for many rows at once (training and evaluation only).</summary>
+    public List<float[]> ScoreAll(IEnumerable<FlowRow> rows)
+    {
+        List<FlowRow> list = [.. rows];
+        var result = list.Select(_ => new float[Classes.Count]).ToList();
+        IDataView data = Context.Data.LoadFromEnumerable(list);
+        for (int c = 0; c < Classes.Count; c++)
+        {
+            IDataView scored = Transformers[c].Transform(data);
+            int i = 0;
+            foreach (BinaryPrediction p in Context.Data.CreateEnumerable<BinaryPrediction>(scored, reuseRowObject: true))
+            {
+                result[i++][c] = p.Probability;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The decision rule shared by the live classifier and evaluation: the tunnel probability is
+    /// 1 − P(benign) of the benign-or-not model; the class is the tunnel class whose model is surest.
+    /// </summary>
+    public static int Decide(ReadOnlySpan<float> scores, int benignIndex, out float tunnelProbability)
+    {
+        int best = -1;
+        float bestScore = float.MinValue;
+        float benign = 0;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            if (i == benignIndex)
+            {
+                benign = scores[i];
+            }
+            else if (scores[i] > bestScore)
+            {
+                bestScore = scores[i];
+                best = i;
+            }
+        }
+
+        tunnelProbability = Math.Clamp(1 - benign, 0, 1);
+        return best;
+    }
+}

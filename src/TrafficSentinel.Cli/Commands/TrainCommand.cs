@@ -1,0 +1,207 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TrafficSentinel.Capture;
+using TrafficSentinel.Classifier;
+using TrafficSentinel.Cli.Evaluation;
+using TrafficSentinel.Cli.Runtime;
+using TrafficSentinel.Cli.Training;
+
+namespace TrafficSentinel.Cli.Commands;
+
+/// <summary>
+/// <c>sentinel train --labels L.csv PCAPS… --out models/flow-classifier.zip</c>: replays labelled
+/// captures through the engine (no detectors; every flow is recorded where the live classifier would
+/// judge it), adds mid-flow copies (each flow without its first K packets), splits train and test by
+/// capture file with a fixed seed, picks the threshold by grouped cross-validation on the training
+/// files only, trains on the training files, and writes the model and its model card.
+/// </summary>
+internal static class TrainCommand
+{
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
+
+    public static Command Build(CliConsole console)
+    {
+        var labels = new Option<string[]>("--labels", "-l")
+        {
+            Description = "Labels file(s) (labels.csv format); repeat for several. A capture uses the labels file of its own folder when one is given, otherwise all.",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var pcaps = new Argument<string[]>("PCAPS") { Description = "Labelled captures (files or folders).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "The model file to write.", DefaultValueFactory = _ => MlSettings.DefaultModelRelativePath };
+        var card = new Option<string?>("--card") { Description = "The model card to write (default: the model's path with .md)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split, the folds and the trainer.", DefaultValueFactory = _ => new TrainingOptions().Seed };
+        var testFraction = new Option<double>("--test-fraction") { Description = "Share of capture files (per class) held out for testing.", DefaultValueFactory = _ => 0.3 };
+        var skips = new Option<int[]>("--midflow-skip")
+        {
+            Description = "Mid-flow copies: also replay each capture without the first K packets of every flow, for each K (captures that have a *-midflow copy beside them are not trimmed again).",
+            DefaultValueFactory = _ => [10, 30],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var packets = new Option<int>("--ml-packets") { Description = "Packets after which a flow is judged (rows are taken there).", DefaultValueFactory = _ => new TrainingOptions().PacketThreshold };
+        var exclude = new Option<string>("--exclude") { Description = "Regex of capture file names not to use (demo-mixed merges other captures).", DefaultValueFactory = _ => "^demo-mixed" };
+        var threshold = new Option<float?>("--threshold") { Description = "Tunnel-probability threshold to ship (default: chosen by cross-validation on the training files)." };
+        var maxFpr = new Option<double>("--max-fpr") { Description = "Cross-validated benign false-positive rate the chosen threshold must stay under.", DefaultValueFactory = _ => 0.005 };
+        var maxWeight = new Option<float>("--max-class-weight")
+        {
+            Description = "Rows of rarer classes weigh up to this many benign rows, so classes weigh alike (1: no balancing).",
+            DefaultValueFactory = _ => new TrainingOptions().MaxClassWeight,
+        };
+        var command = new Command("train", "Train the flow classifier from labelled captures and write the model and its model card.")
+        {
+            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight,
+        };
+        command.SetAction(p => Run(
+            console,
+            p.GetValue(pcaps)!,
+            p.GetValue(labels)!,
+            p.GetValue(output)!,
+            p.GetValue(card),
+            new TrainingOptions { Seed = p.GetValue(seed), PacketThreshold = p.GetValue(packets), MaxClassWeight = Math.Max(1, p.GetValue(maxWeight)) },
+            p.GetValue(testFraction),
+            p.GetValue(skips) ?? [],
+            p.GetValue(exclude),
+            p.GetValue(threshold),
+            p.GetValue(maxFpr),
+            Environment.GetCommandLineArgs()));
+        return command;
+    }
+
+    public static int Run(CliConsole console, string[] paths, string[] labelPaths, string output, string? cardPath, TrainingOptions options, double testFraction, int[] skips, string? exclude, float? threshold, double maxFpr, string[] commandLine)
+    {
+        TextWriter err = console.Error;
+        var labelSets = new List<(string, LabelSet)>();
+        IReadOnlyList<string> files;
+        try
+        {
+            foreach (string path in labelPaths)
+            {
+                labelSets.Add((path, LabelSet.Load(path)));
+            }
+
+            files = CaptureInputs.Expand(paths);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or CaptureException)
+        {
+            err.WriteLine("error: " + e.Message);
+            return ExitCodes.CannotStart;
+        }
+
+        err.WriteLine("replaying " + files.Count.ToString(s_inv) + " captures (mid-flow copies: skip " + string.Join(",", skips) + ") ...");
+        (List<Example> examples, List<DataFile> used, int unlabelled) = TrainingSet.Build(
+            files, labelSets, skips, options.PacketThreshold, string.IsNullOrEmpty(exclude) ? null : new Regex(exclude, RegexOptions.CultureInvariant), err);
+        if (examples.Count == 0 || examples.All(e => e.Class == FlowClasses.Benign))
+        {
+            err.WriteLine("error: no labelled tunnel flow in the captures given");
+            return ExitCodes.CannotStart;
+        }
+
+        HashSet<string> testGroups = TrainingSet.TestGroups(examples, testFraction, options.Seed);
+        List<Example> train = [.. examples.Where(e => !testGroups.Contains(e.Group))];
+        List<Example> test = [.. examples.Where(e => testGroups.Contains(e.Group))];
+        err.WriteLine(string.Create(s_inv, $"{examples.Count} examples ({unlabelled} unlabelled flows ignored) from {used.Count} files: {train.Count} train, {test.Count} test ({testGroups.Count} test groups)"));
+
+        // Threshold: grouped 4-fold cross-validation on the training files only (the test split is never looked at).
+        (float chosen, string cvText) = threshold is float t ? (t, "given on the command line") : ChooseThreshold(train, options, maxFpr, err);
+        err.WriteLine("threshold " + chosen.ToString("0.###", s_inv) + " (" + cvText + ")");
+
+        FlowClassifierModel model = FlowClassifierModel.Train(train.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options with { Threshold = chosen });
+        var report = new ClassifierReport(test, model.ScoreAll(test.Select(e => e.ToRow())), model.Classes, chosen, options.MinPackets);
+        try
+        {
+            model.Save(output);
+            cardPath ??= Path.ChangeExtension(output, ".md");
+            using var writer = new StreamWriter(cardPath);
+            ModelCard.Write(writer, model, options, commandLine, used, testGroups, train, test, report, cvText, skips, exclude);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            err.WriteLine("error: " + e.Message);
+            return ExitCodes.InputFailed;
+        }
+
+        (int flagged, int benign) = report.BenignFlagged();
+        (int anyMid, _, int mid) = report.TunnelRecall(e => e.MidFlow);
+        (int anyAll, int rightAll, int tunnels) = report.TunnelRecall();
+        console.Out.WriteLine("wrote " + output + " and " + cardPath);
+        console.Out.WriteLine(string.Create(s_inv, $"test split: tunnel recall {ClassifierReport.Pct(anyAll, tunnels)} (right class {ClassifierReport.Pct(rightAll, tunnels)}), mid-flow tunnel recall {ClassifierReport.Pct(anyMid, mid)} ({anyMid}/{mid}), benign flagged {ClassifierReport.Pct(flagged, benign)} ({flagged}/{benign})"));
+        return ExitCodes.Ok;
+    }
+
+    private static (float Threshold, string Text) ChooseThreshold(List<Example> train, TrainingOptions options, double maxFpr, TextWriter err)
+    {
+        const int Folds = 4;
+        string[] groups = [.. train.Select(e => e.Group).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        new Random(options.Seed + 1).Shuffle(groups);
+        var foldOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < groups.Length; i++)
+        {
+            foldOf[groups[i]] = i % Folds;
+        }
+
+        var oof = new List<Example>();
+        var scores = new List<float[]>();
+        IReadOnlyList<string>? classes = null;
+        for (int f = 0; f < Folds; f++)
+        {
+            List<Example> fit = [.. train.Where(e => foldOf[e.Group] != f)];
+            List<Example> held = [.. train.Where(e => foldOf[e.Group] == f)];
+            if (held.Count == 0 || fit.Select(e => e.Class).Distinct().Count() < 2)
+            {
+                continue;
+            }
+
+            FlowClassifierModel m = FlowClassifierModel.Train(fit.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options);
+            List<float[]> s = m.ScoreAll(held.Select(e => e.ToRow()));
+            if (classes is not null && !classes.SequenceEqual(m.Classes))
+            {
+                // A fold without some class: map its scores onto the full class list.
+                s = [.. s.Select(row => Remap(row, m.Classes, classes))];
+            }
+            else if (classes is null)
+            {
+                classes = FlowClasses.All.Where(c => train.Any(e => e.Class == c)).Order(StringComparer.Ordinal).ToList();
+                s = [.. s.Select(row => Remap(row, m.Classes, classes))];
+            }
+
+            oof.AddRange(held);
+            scores.AddRange(s);
+        }
+
+        if (classes is null)
+        {
+            return (0.5f, "default 0.5: too few training files for cross-validation");
+        }
+
+        float[] grid = [0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.85f, 0.9f, 0.95f, 0.97f, 0.99f];
+        foreach (float t in grid)
+        {
+            var r = new ClassifierReport(oof, scores, classes, t, options.MinPackets);
+            (int flagged, int benign) = r.BenignFlagged();
+            (int any, _, int tunnels) = r.TunnelRecall(e => e.MidFlow);
+            err.WriteLine(string.Create(s_inv, $"  cv t={t:0.00}: benign flagged {ClassifierReport.Pct(flagged, benign)}, mid-flow tunnel recall {ClassifierReport.Pct(any, tunnels)}"));
+            if (benign == 0 || flagged <= maxFpr * benign)
+            {
+                return (t, string.Create(s_inv, $"the lowest of {string.Join(", ", grid.Select(g => g.ToString("0.##", s_inv)))} whose out-of-fold benign FPR on the training files ({Folds} folds by capture file) is ≤ {maxFpr:0.###%}: {ClassifierReport.Pct(flagged, benign)}, mid-flow tunnel recall there {ClassifierReport.Pct(any, tunnels)}"));
+            }
+        }
+
+        return (0.99f, "0.99: no grid threshold met the FPR bound in cross-validation");
+    }
+
+    private static float[] Remap(float[] row, IReadOnlyList<string> from, IReadOnlyList<string> to)
+    {
+        var result = new float[to.Count];
+        for (int i = 0; i < from.Count; i++)
+        {
+            int j = to.ToList().IndexOf(from[i]);
+            if (j >= 0)
+            {
+                result[j] = row[i];
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,39 @@
+using TrafficSentinel.Engine.Features;
+using TrafficSentinel.Engine.Flows;
+
+namespace TrafficSentinel.Cli.Training;
+
+/// <summary>A flow as the classifier would have judged it: its endpoints and its feature vector at that moment.</summary>
+internal sealed record RecordedFlow(string File, string L4, System.Net.IPAddress ClientIp, ushort ClientPort, System.Net.IPAddress ServerIp, ushort ServerPort, long Packets, float[] Features);
+
+/// <summary>
+/// An <see cref="IFlowClassifier"/> that never reports but records the features of every flow it is
+/// asked about: training rows are taken at exactly the point where the live classifier judges.
+/// </summary>
+internal sealed class FeatureRecorder(int packetThreshold) : IFlowClassifier
+{
+    public int PacketThreshold { get; } = packetThreshold;
+
+    public IReadOnlyList<ClassifierLabel> Labels { get; } = [];
+
+    public string CurrentFile { get; set; } = string.Empty;
+
+    public List<RecordedFlow> Flows { get; } = [];
+
+    public bool TryClassify(in FlowRecord flow, ref ClassifierVerdict verdict)
+    {
+        var features = new float[FeatureSchema.Length];
+        FlowFeatures.Extract(in flow, features);
+        int version = flow.Key.IpVersion;
+        Flows.Add(new RecordedFlow(
+            CurrentFile,
+            Evaluation.LabelSet.L4Name(flow.Key.Protocol),
+            flow.ClientAddress.ToIPAddress(version),
+            flow.ClientPort,
+            flow.ServerAddress.ToIPAddress(version),
+            flow.ServerPort,
+            flow.Packets,
+            features));
+        return false;
+    }
+}

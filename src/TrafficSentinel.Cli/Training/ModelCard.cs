@@ -1,0 +1,72 @@
+using System.Globalization;
+using TrafficSentinel.Classifier;
+using TrafficSentinel.Engine.Features;
+
+namespace TrafficSentinel.Cli.Training;
+
+/// <summary>Writes the model card (markdown) next to a trained model: data, features, seed, metrics.</summary>
+internal static class ModelCard
+{
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
+
+    public static void Write(TextWriter w, FlowClassifierModel model, TrainingOptions options, string[] commandLine, IReadOnlyList<DataFile> files, HashSet<string> testGroups,
+        IReadOnlyList<Example> train, IReadOnlyList<Example> test, ClassifierReport report, string thresholdText, int[] skips, string? exclude)
+    {
+        ModelInfo info = model.Info;
+        w.WriteLine("# Flow classifier model card");
+        w.WriteLine();
+        w.WriteLine("Written by `sentinel train`; regenerate it with the command below rather than editing it.");
+        w.WriteLine();
+        w.WriteLine("## Model");
+        w.WriteLine();
+        w.WriteLine(string.Create(s_inv, $"- ML.NET {typeof(Microsoft.ML.MLContext).Assembly.GetName().Version}: one-versus-all over calibrated FastTree binary trees ({options.Trees} trees, {options.Leaves} leaves, ≥ {options.MinExamplesPerLeaf} examples per leaf, 1 thread), seed {options.Seed}."));
+        w.WriteLine("- Classes (score order): " + string.Join(", ", info.Classes.Select(c => "`" + c + "`")) + ". `other-vpn` groups every other tunnel or proxy of the labels (ipsec, shadowsocks, softether, anyconnect, pptp, psiphon, ultrasurf, other-vpn).");
+        w.WriteLine(string.Create(s_inv, $"- Decision: tunnel probability = 1 − p(benign); a flow is reported when it is ≥ {info.Threshold:0.###} ({thresholdText}); the class is the most probable tunnel class; the alert's confidence is the tunnel probability."));
+        w.WriteLine(string.Create(s_inv, $"- A flow is judged once, after {info.PacketThreshold} packets or when it ends, if no detector decided it; training rows are taken at that same point (the engine with a recording classifier and no detectors). Flows of fewer than {info.MinPackets} packets are never judged (not trained on; counted as predicted benign below)."));
+        w.WriteLine(string.Create(s_inv, $"- Feature schema v{info.FeatureSchemaVersion}, {info.FeatureCount} features, recorded in the zip (`{ModelInfo.EntryName}`); a sensor refuses a model of another schema version."));
+        w.WriteLine();
+        w.WriteLine("## Command");
+        w.WriteLine();
+        w.WriteLine("```sh");
+        w.WriteLine("sentinel " + string.Join(' ', commandLine.Skip(1).Select(Quote)));
+        w.WriteLine("```");
+        w.WriteLine();
+        w.WriteLine("## Features");
+        w.WriteLine();
+        w.WriteLine("Computed incrementally per packet in a 96-byte accumulator in the flow record (`FlowFeatureState`), turned into the vector by `FlowFeatures.Extract`. Sizes are transport payload bytes; directions are client→server (+) and server→client (−). No address, port, TTL or other trait of a capture.");
+        w.WriteLine();
+        w.WriteLine(string.Join(", ", FeatureSchema.Names.Select((n, i) => i.ToString(s_inv) + " `" + n + "`")));
+        w.WriteLine();
+        w.WriteLine("## Data");
+        w.WriteLine();
+        w.WriteLine(string.Create(s_inv, $"Split by capture file (a generator `-midflow` copy stays with its original), per class of the file, seed {options.Seed}: {train.Count} training rows, {test.Count} test rows. Mid-flow rows: the generator's `-midflow` copies, plus each capture without one replayed again without the first K packets of every flow (K = {string.Join(", ", skips)}). Files excluded: `{exclude}`."));
+        w.WriteLine();
+        w.WriteLine("| rows | train | test |");
+        w.WriteLine("|---|---:|---:|");
+        foreach (string cls in info.Classes)
+        {
+            w.WriteLine(string.Create(s_inv, $"| {cls} (all / mid-flow) | {train.Count(e => e.Class == cls)} / {train.Count(e => e.Class == cls && e.MidFlow)} | {test.Count(e => e.Class == cls)} / {test.Count(e => e.Class == cls && e.MidFlow)} |"));
+        }
+
+        w.WriteLine();
+        w.WriteLine("## Test-split metrics (files never seen in training or threshold choice)");
+        w.WriteLine();
+        (int flagged, int benign) = report.BenignFlagged();
+        (int anyMid, int rightMid, int mid) = report.TunnelRecall(e => e.MidFlow);
+        w.WriteLine(string.Create(s_inv, $"**Mid-flow tunnel recall {ClassifierReport.Pct(anyMid, mid)} ({anyMid}/{mid}; right class {ClassifierReport.Pct(rightMid, mid)}), benign flows flagged {ClassifierReport.Pct(flagged, benign)} ({flagged}/{benign}).** Target: ≥ 90 % and ≤ 1 %."));
+        w.WriteLine();
+        report.WriteMarkdown(w, "All test flows");
+        report.WriteMarkdown(w, "Mid-flow test flows", e => e.MidFlow);
+        report.WriteMarkdown(w, "Whole-flow test flows", e => !e.MidFlow);
+        w.WriteLine("## Files");
+        w.WriteLine();
+        w.WriteLine("| file | side | rows | sha256 |");
+        w.WriteLine("|---|---|---:|---|");
+        foreach (DataFile f in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            w.WriteLine(string.Create(s_inv, $"| {f.Name} | {(testGroups.Contains(f.Group) ? "test" : "train")} | {f.Examples} | {f.Sha256[..16]}… |"));
+        }
+    }
+
+    private static string Quote(string arg) => arg.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '*' or '$') ? "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : arg;
+}

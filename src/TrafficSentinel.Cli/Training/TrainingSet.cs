@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using TrafficSentinel.Capture;
+using TrafficSentinel.Classifier;
+using TrafficSentinel.Cli.Evaluation;
+using TrafficSentinel.Engine.Decoding;
+using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.Engine.Pipeline;
+
+namespace TrafficSentinel.Cli.Training;
+
+/// <summary>One labelled example: a flow of one capture file, replayed whole or without its first <see cref="Skipped"/> packets.</summary>
+internal sealed record Example(string File, string Group, int Skipped, bool MidFlow, string Truth, string Class, long Packets, float[] Features)
+{
+    public FlowRow ToRow() => new() { Features = Features, Label = Class };
+}
+
+/// <summary>A capture file used for training, with its hash for the model card.</summary>
+internal sealed record DataFile(string Path, string Name, string Group, string Sha256, int Examples);
+
+/// <summary>
+/// Builds examples from labelled captures with the engine itself (no detectors, a
+/// <see cref="FeatureRecorder"/> as classifier), so the rows are what the live sensor computes.
+/// </summary>
+internal static class TrainingSet
+{
+    private const string MidFlowSuffix = "-midflow";
+
+    /// <summary>The split group of a file: a generator's mid-flow copy goes with its original.</summary>
+    public static string GroupOf(string fileName)
+    {
+        string stem = System.IO.Path.GetFileNameWithoutExtension(fileName);
+        return stem.EndsWith(MidFlowSuffix, StringComparison.Ordinal) ? stem[..^MidFlowSuffix.Length] : stem;
+    }
+
+    public static (List<Example> Examples, List<DataFile> Files, int Unlabelled) Build(
+        IReadOnlyList<string> files, IReadOnlyList<(string Path, LabelSet Labels)> labelSets, IReadOnlyList<int> skips, int packetThreshold, Regex? exclude, TextWriter log)
+    {
+        var names = new HashSet<string>(files.Select(f => System.IO.Path.GetFileNameWithoutExtension(f)), StringComparer.Ordinal);
+        var examples = new List<Example>();
+        var used = new List<DataFile>();
+        int unlabelled = 0;
+        foreach (string file in files)
+        {
+            string name = System.IO.Path.GetFileName(file);
+            if (exclude is not null && exclude.IsMatch(name))
+            {
+                continue;
+            }
+
+            LabelSet[] candidates = LabelsFor(file, labelSets);
+            string stem = System.IO.Path.GetFileNameWithoutExtension(file);
+            bool isMidFlowCopy = stem.EndsWith(MidFlowSuffix, StringComparison.Ordinal);
+            bool hasMidFlowCopy = names.Contains(stem + MidFlowSuffix);
+            var variants = new List<int> { 0 };
+            if (!isMidFlowCopy && !hasMidFlowCopy)
+            {
+                variants.AddRange(skips.Where(k => k > 0));
+            }
+
+            int before = examples.Count;
+            foreach (int skip in variants)
+            {
+                foreach (RecordedFlow flow in Replay(file, skip, packetThreshold, log))
+                {
+                    FlowLabel? label = null;
+                    foreach (LabelSet set in candidates)
+                    {
+                        if (set.TryFind(name, flow.L4, flow.ClientIp, flow.ClientPort, flow.ServerIp, flow.ServerPort, out label))
+                        {
+                            break;
+                        }
+                    }
+
+                    if (label is null)
+                    {
+                        unlabelled++;
+                        continue;
+                    }
+
+                    examples.Add(new Example(name, GroupOf(name), skip, isMidFlowCopy || skip > 0, label.Truth, FlowClasses.FromTruth(label.Truth), flow.Packets, flow.Features));
+                }
+            }
+
+            if (examples.Count > before)
+            {
+                used.Add(new DataFile(file, name, GroupOf(name), Sha256(file), examples.Count - before));
+            }
+        }
+
+        return (examples, used, unlabelled);
+    }
+
+    /// <summary>The labels file in the capture's own folder if one was given, otherwise every given one.</summary>
+    private static LabelSet[] LabelsFor(string file, IReadOnlyList<(string Path, LabelSet Labels)> sets)
+    {
+        string folder = System.IO.Path.GetFullPath(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file)) ?? ".");
+        LabelSet[] own = [.. sets.Where(s => string.Equals(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(s.Path)), folder, StringComparison.Ordinal)).Select(s => s.Labels)];
+        return own.Length > 0 ? own : [.. sets.Select(s => s.Labels)];
+    }
+
+    /// <summary>Replays one file through an engine with no detectors; with <paramref name="skip"/> &gt; 0 each flow's first packets are dropped.</summary>
+    public static List<RecordedFlow> Replay(string file, int skip, int packetThreshold, TextWriter log)
+    {
+        var recorder = new FeatureRecorder(packetThreshold) { CurrentFile = System.IO.Path.GetFileName(file) };
+        var engine = new SensorEngine(new EngineOptions(), DetectorSet.Empty, null, recorder);
+        var seen = new Dictionary<FlowKey, int>();
+        try
+        {
+            using CaptureFileSource source = CaptureFileSource.Open(file);
+            engine.SetLinkType(source.LinkType);
+            while (source.ReadNext(out RawPacket packet) == ReadStatus.Packet)
+            {
+                if (skip > 0 && PacketDecoder.TryDecode(source.LinkType, packet.Data, out PacketInfo info) == DecodeStatus.Ok)
+                {
+                    FlowKey key = FlowKey.Create(in info, out _);
+                    int n = seen.GetValueOrDefault(key) + 1;
+                    seen[key] = n;
+                    if (n <= skip)
+                    {
+                        continue;
+                    }
+                }
+
+                engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number);
+            }
+        }
+        catch (CaptureException e)
+        {
+            log.WriteLine("warning: " + e.Message);
+        }
+
+        engine.Finish();
+        return recorder.Flows;
+    }
+
+    /// <summary>
+    /// Splits groups (capture files, a mid-flow copy with its original) into train and test with a
+    /// fixed seed, per class of the group (its main tunnel class, or benign) so every class has
+    /// files on both sides when it has at least two.
+    /// </summary>
+    public static HashSet<string> TestGroups(IReadOnlyList<Example> examples, double testFraction, int seed)
+    {
+        var groupClass = examples.GroupBy(e => e.Group, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => g.Where(e => e.Class != FlowClasses.Benign).GroupBy(e => e.Class, StringComparer.Ordinal).OrderByDescending(c => c.Count()).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).FirstOrDefault() ?? FlowClasses.Benign,
+            StringComparer.Ordinal);
+        var test = new HashSet<string>(StringComparer.Ordinal);
+        var random = new Random(seed);
+        foreach (IGrouping<string, string> byClass in groupClass.GroupBy(p => p.Value, p => p.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            string[] groups = [.. byClass.Order(StringComparer.Ordinal)];
+            random.Shuffle(groups);
+            int n = groups.Length < 2 ? 0 : Math.Max(1, (int)Math.Round(groups.Length * testFraction));
+            test.UnionWith(groups.Take(n));
+        }
+
+        return test;
+    }
+
+    private static string Sha256(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,35 @@
+namespace TrafficSentinel.Engine.Features;
+
+/// <summary>
+/// The feature vector <see cref="FlowFeatures.Extract"/> fills: its length, names and version. A
+/// model records the version it was trained on, and a sensor refuses a model of another version.
+/// Bump <see cref="Version"/> whenever a feature is added, removed, reordered or computed differently.
+/// </summary>
+public static class FeatureSchema
+{
+    public const int Version = 1;
+
+    public const int Length = 37;
+
+    /// <summary>Feature names, in vector order (the model card lists them).</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "first_size_1", "first_size_2", "first_size_3", "first_size_4",
+        "first_size_5", "first_size_6", "first_size_7", "first_size_8",
+        "packets_to_server", "packets_to_client",
+        "packet_share_to_server", "payload_share_to_server",
+        "payload_mean_to_server", "payload_mean_to_client",
+        "payload_std_to_server", "payload_std_to_client",
+        "payload_min_to_server", "payload_min_to_client",
+        "payload_max_to_server", "payload_max_to_client",
+        "iat_mean_ms_to_server", "iat_mean_ms_to_client",
+        "iat_std_ms_to_server", "iat_std_ms_to_client",
+        "duration_s",
+        "size_share_0", "size_share_1_99", "size_share_100_299", "size_share_300_699", "size_share_700_1199", "size_share_1200_up",
+        "share_at_max_payload", "max_payload",
+        "direction_changes_per_packet",
+        "bit_density_first_payloads",
+        "share_payload_multiple_of_16",
+        "transport",
+    ];
+}

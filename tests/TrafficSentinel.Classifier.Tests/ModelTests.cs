@@ -1,0 +1,160 @@
+using System.IO.Compression;
+using TrafficSentinel.Engine.Features;
+
+namespace TrafficSentinel.Classifier.Tests;
+
+public sealed class ModelTests : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("ts-ml-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    /// <summary>Synthetic rows: the class is readable from features 0 and 1, with noise elsewhere.</summary>
+    internal static List<FlowRow> TinyRows(int perClass = 60)
+    {
+        var random = new Random(5);
+        string[] classes = [FlowClasses.Benign, FlowClasses.OpenVpn, FlowClasses.WireGuard];
+        var rows = new List<FlowRow>();
+        for (int c = 0; c < classes.Length; c++)
+        {
+            for (int i = 0; i < perClass; i++)
+            {
+                var features = new float[FeatureSchema.Length];
+                for (int j = 0; j < features.Length; j++)
+                {
+                    features[j] = (float)random.NextDouble();
+                }
+
+                features[0] = (c * 500) + random.Next(100);
+                features[1] = c == 2 ? 1 : 0;
+                rows.Add(new FlowRow { Features = features, Label = classes[c] });
+            }
+        }
+
+        return rows;
+    }
+
+    private static TrainingOptions Tiny => new() { Trees = 10, Leaves = 4, MinExamplesPerLeaf = 2 };
+
+    [Fact]
+    public void Model_SaveAndLoad_GivesTheSamePredictions()
+    {
+        List<FlowRow> rows = TinyRows();
+        FlowClassifierModel trained = FlowClassifierModel.Train(rows, Tiny);
+        Assert.Equal([FlowClasses.Benign, FlowClasses.OpenVpn, FlowClasses.WireGuard], trained.Classes);
+        string path = Path.Combine(_temp, "m.zip");
+        trained.Save(path);
+
+        FlowClassifierModel loaded = FlowClassifierModel.Load(path);
+        Assert.Equal(trained.Classes, loaded.Classes);
+        Assert.Equal(FeatureSchema.Version, loaded.Info.FeatureSchemaVersion);
+        List<float[]> before = trained.ScoreAll(rows);
+        List<float[]> after = loaded.ScoreAll(rows);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(before[i], after[i]);
+        }
+
+        // The live classifier (prediction engine, reused buffers) agrees with batch scoring, and the classes come out right.
+        MlFlowClassifier live = loaded.CreateClassifier(threshold: 0.5f);
+        int correct = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            rows[i].Features.CopyTo(live.Input.Features, 0);
+            int cls = live.Predict(out float tunnel);
+            Assert.Equal(after[i], live.Scores);
+            string predicted = tunnel >= 0.5f ? loaded.Classes[cls] : FlowClasses.Benign;
+            correct += predicted == rows[i].Label ? 1 : 0;
+        }
+
+        Assert.True(correct >= rows.Count * 0.95, correct + " of " + rows.Count);
+        Assert.Equal(["openvpn", "wireguard"], live.Labels.Select(l => l.Protocol));
+    }
+
+    [Fact]
+    public void Training_IsReproducible()
+    {
+        List<FlowRow> rows = TinyRows();
+        float[] a = FlowClassifierModel.Train(rows, Tiny).ScoreAll(rows)[7];
+        float[] b = FlowClassifierModel.Train(rows, Tiny).ScoreAll(rows)[7];
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void Load_ModelOfAnotherSchemaVersion_FailsWithAClearMessage()
+    {
+        string path = Path.Combine(_temp, "old.zip");
+        FlowClassifierModel.Train(TinyRows(20), Tiny).Save(path);
+        using (ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            ZipArchiveEntry entry = zip.GetEntry(ModelInfo.EntryName)!;
+            string json;
+            using (var reader = new StreamReader(entry.Open()))
+            {
+                json = reader.ReadToEnd();
+            }
+
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry(ModelInfo.EntryName).Open());
+            writer.Write(json.Replace("\"feature_schema_version\": " + FeatureSchema.Version, "\"feature_schema_version\": 999", StringComparison.Ordinal));
+        }
+
+        ModelSchemaException e = Assert.Throws<ModelSchemaException>(() => FlowClassifierModel.Load(path));
+        Assert.Contains("trained on feature schema v999", e.Message, StringComparison.Ordinal);
+        Assert.Contains("this sensor computes schema v" + FeatureSchema.Version, e.Message, StringComparison.Ordinal);
+        Assert.Contains("retrain it with 'sentinel train'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ZipWithoutModelInfo_FailsWithAClearMessage()
+    {
+        string path = Path.Combine(_temp, "plain.zip");
+        FlowClassifierModel.Train(TinyRows(20), Tiny).Save(path);
+        using (ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            zip.GetEntry(ModelInfo.EntryName)!.Delete();
+        }
+
+        ModelSchemaException e = Assert.Throws<ModelSchemaException>(() => FlowClassifierModel.Load(path));
+        Assert.Contains("not a TrafficSentinel flow-classifier model", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prediction_AllocatesNothingOnceWarm()
+    {
+        string path = Path.Combine(_temp, "m.zip");
+        FlowClassifierModel.Train(TinyRows(), Tiny).Save(path);
+        MlFlowClassifier live = FlowClassifierModel.Load(path).CreateClassifier();
+        for (int i = 0; i < 100; i++)
+        {
+            live.Input.Features[0] = i * 10;
+            live.Predict(out _);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            live.Input.Features[0] = i;
+            live.Predict(out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [SkippableFact]
+    public void CommittedModel_LoadsWithThisSchema()
+    {
+        string? dir = AppContext.BaseDirectory;
+        string? model = null;
+        for (var d = new DirectoryInfo(dir); d is not null && model is null; d = d.Parent)
+        {
+            string candidate = Path.Combine(d.FullName, "models", "flow-classifier.zip");
+            model = File.Exists(candidate) ? candidate : null;
+        }
+
+        Skip.If(model is null, "models/flow-classifier.zip not found above " + dir);
+        FlowClassifierModel loaded = FlowClassifierModel.Load(model!);
+        Assert.Contains(FlowClasses.Benign, loaded.Classes);
+        Assert.Contains(FlowClasses.OpenVpn, loaded.Classes);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using PacketDotNet;
+using TrafficSentinel.Engine.Decoding;
+using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Features;
+using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.Engine.Pipeline;
+
+namespace TrafficSentinel.Classifier.Tests;
+
+/// <summary>Raw IPv4 packets (link type RAW) built with PacketDotNet.</summary>
+internal static class Packets
+{
+    public static byte[] Udp(string src, ushort sport, string dst, ushort dport, int payloadLength, byte fill)
+    {
+        byte[] payload = new byte[payloadLength];
+        Array.Fill(payload, fill);
+        var udp = new UdpPacket(sport, dport) { PayloadData = payload };
+        var ip = new IPv4Packet(IPAddress.Parse(src), IPAddress.Parse(dst)) { TimeToLive = 64, PayloadPacket = udp };
+        udp.UpdateCalculatedValues();
+        ip.UpdateCalculatedValues();
+        return ip.Bytes;
+    }
+
+    public static SensorEngine Engine(IFlowClassifier? classifier, IEngineObserver? observer = null, DetectorSet? detectors = null)
+    {
+        var engine = new SensorEngine(new EngineOptions(), detectors ?? DetectorSet.Empty, observer, classifier);
+        engine.SetLinkType(LinkType.Raw);
+        return engine;
+    }
+}
+
+/// <summary>A classifier that records what it was asked and answers with a fixed verdict.</summary>
+internal sealed class ProbeClassifier(int packetThreshold, bool answer = false) : IFlowClassifier
+{
+    public int PacketThreshold { get; } = packetThreshold;
+
+    public IReadOnlyList<ClassifierLabel> Labels { get; } = [new ClassifierLabel("openvpn", "vpn")];
+
+    public List<(ushort ServerPort, long Packets, float[] Features)> Calls { get; } = [];
+
+    public bool Record { get; set; } = true;
+
+    public bool TryClassify(in FlowRecord flow, ref ClassifierVerdict verdict)
+    {
+        if (Record)
+        {
+            var features = new float[FeatureSchema.Length];
+            FlowFeatures.Extract(in flow, features);
+            Calls.Add((flow.ServerPort, flow.Packets, features));
+        }
+
+        verdict.LabelIndex = 0;
+        verdict.Probability = 0.875f;
+        return answer;
+    }
+}
+
+/// <summary>Matches every UDP flow to server port 2000 on its first payload packet; excludes others.</summary>
+internal sealed class Port2000Detector : FlowDetector
+{
+    public override string Protocol => "wireguard";
+
+    public override string Category => "vpn";
+
+    public override DetectorTransports Transports => DetectorTransports.Udp;
+
+    public override int PacketBudget => 4;
+
+    public override int StateSize => 0;
+
+    public override DetectorVerdict Inspect(in PacketContext packet, Span<byte> state, ref DetectionMatch match)
+    {
+        if (packet.ServerPort != 2000)
+        {
+            return DetectorVerdict.Exclude;
+        }
+
+        match.Method = DetectionMethod.Signature;
+        match.Confidence = 0.99f;
+        return DetectorVerdict.Match;
+    }
+
+    public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) => "port 2000";
+}
+
+/// <summary>Keeps detections as (protocol, method, confidence, evidence).</summary>
+internal sealed class RecordingObserver : IEngineObserver
+{
+    public List<(string Protocol, DetectionMethod Method, float Confidence, string Evidence, ushort ServerPort)> Detections { get; } = [];
+
+    public int Ended { get; private set; }
+
+    public void OnDetection(in DetectionEvent detection) =>
+        Detections.Add((detection.Detector.Protocol, detection.Match.Method, detection.Match.Confidence, detection.DescribeEvidence(), detection.Flow.ServerPort));
+
+    public void OnFlowEnded(ref FlowRecord flow, FlowEndReason reason) => Ended++;
+}

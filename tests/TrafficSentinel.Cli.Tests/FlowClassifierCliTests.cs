@@ -1,0 +1,82 @@
+using System.IO.Compression;
+using TrafficSentinel.Classifier;
+
+namespace TrafficSentinel.Cli.Tests;
+
+/// <summary>The flow classifier's command-line options: --model, --no-ml, the schema guard, evaluate's two reports.</summary>
+public sealed class FlowClassifierCliTests : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("ts-ml-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    private static string? RepoRoot()
+    {
+        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "models", "flow-classifier.zip")) && File.Exists(Path.Combine(d.FullName, "captures", "labels.csv")))
+            {
+                return d.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    [SkippableFact]
+    public void Replay_ModelOfAnotherSchema_ExitsWithAClearMessage()
+    {
+        string? root = RepoRoot();
+        Skip.If(root is null, "models/flow-classifier.zip not found");
+        string model = Path.Combine(_temp, "v999.zip");
+        File.Copy(Path.Combine(root!, "models", "flow-classifier.zip"), model);
+        using (ZipArchive zip = ZipFile.Open(model, ZipArchiveMode.Update))
+        {
+            ZipArchiveEntry entry = zip.GetEntry(ModelInfo.EntryName)!;
+            string json;
+            using (var reader = new StreamReader(entry.Open()))
+            {
+                json = reader.ReadToEnd();
+            }
+
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry(ModelInfo.EntryName).Open());
+            writer.Write(System.Text.RegularExpressions.Regex.Replace(json, "\"feature_schema_version\": \\d+", "\"feature_schema_version\": 999"));
+        }
+
+        CliResult result = CliRunner.Run(null, "replay", Path.Combine(root!, "captures", "benign-dns.pcap"), "--model", model);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("error: flow classifier: " + model + ": the model was trained on feature schema v999", result.Error, StringComparison.Ordinal);
+        result.AssertNoStackTrace();
+    }
+
+    [SkippableFact]
+    public void Evaluate_WithModel_ReportsClassifierAloneAndWholePipeline()
+    {
+        string? root = RepoRoot();
+        Skip.If(root is null, "models/flow-classifier.zip not found");
+        string captures = Path.Combine(root!, "captures");
+
+        CliResult result = CliRunner.Run(null, "evaluate", "--labels", Path.Combine(captures, "labels.csv"),
+            Path.Combine(captures, "wireguard-udp-51820-midflow.pcap"), Path.Combine(captures, "benign-ssh.pcap"), "--model", Path.Combine(root!, "models", "flow-classifier.zip"));
+
+        Assert.Equal(0, result.ExitCode);
+        int alone = result.Out.IndexOf("==== Flow classifier alone", StringComparison.Ordinal);
+        int whole = result.Out.IndexOf("==== Whole pipeline", StringComparison.Ordinal);
+        Assert.True(alone >= 0 && whole > alone, result.Out);
+        Assert.Matches(@"(?m)^classifier +\d+ undecided flows handed to the classifier", result.Error);
+    }
+
+    [SkippableFact]
+    public void Replay_NoMl_RunsWithoutTheClassifier()
+    {
+        string? root = RepoRoot();
+        Skip.If(root is null, "models/flow-classifier.zip not found");
+
+        CliResult result = CliRunner.Run(null, "replay", Path.Combine(root!, "captures", "benign-dns.pcap"), "--model", Path.Combine(root!, "models", "flow-classifier.zip"), "--no-ml", "-o", "jsonl:/dev/null");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotMatch(@"(?m)^classifier ", result.Error);
+    }
+}
