@@ -21,7 +21,7 @@ work="$TS_ROOT/.build/bench"
 big="$work/big-${big_mb}.pcap"
 mkdir -p "$work"
 
-ts_require_packages "${ts_runtime_packages[@]}" libpcap0.8-dev gcc tcpdump tshark python3 libndpi-bin
+ts_require_packages "${ts_runtime_packages[@]}" libpcap0.8-dev gcc tcpdump tshark python3 libndpi-bin time
 
 if [ ! -s "$big" ]; then
   ts_log "building $big (${big_mb} MB) from $shared/captures/ndpi ..."
@@ -60,7 +60,8 @@ for entry in "${tools[@]}"; do
   times=()
   mem=0
   for ((r = 1; r <= runs; r++)); do
-    out=$( { /usr/bin/time -f '%e %M' $cmd >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+    /usr/bin/time -o "$work/time.out" -f '%e %M' $cmd >/dev/null 2>&1
+    out=$(tail -1 "$work/time.out")
     times+=("${out% *}")
     m=${out#* }
     [ "$m" -gt "$mem" ] && mem=$m

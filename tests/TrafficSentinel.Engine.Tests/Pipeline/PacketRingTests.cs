@@ -7,12 +7,28 @@ public class PacketRingTests
     private const int SmallRing = 4 * (40 + PacketRing.MaxFrame);
 
     [Fact]
+    public void Writes_BecomeVisibleInBatchesOrOnFlush()
+    {
+        var ring = new PacketRing(SmallRing);
+        for (int i = 0; i < PacketRing.PublishEvery - 1; i++)
+        {
+            ring.Write([1], 0, i, 1, 0);
+        }
+
+        Assert.False(ring.TryRead(out _));
+        ring.Write([1], 0, PacketRing.PublishEvery, 1, 0);
+        Assert.True(ring.TryRead(out _));
+    }
+
+    [Fact]
     public void WriteThenRead_GivesBackEveryFieldAndByte()
     {
         var ring = new PacketRing(SmallRing);
         byte[] frame = [1, 2, 3, 4, 5];
 
         ring.Write(frame, timestampMicros: 123, number: 7, wireLength: 60, tag: 3, clockMicros: 456);
+        Assert.False(ring.TryRead(out _));
+        ring.Flush();
 
         Assert.True(ring.TryRead(out RingPacket packet));
         Assert.Equal(frame, packet.Data.ToArray());
@@ -93,6 +109,7 @@ public class PacketRingTests
         var ring = new PacketRing(SmallRing);
         byte[] frame = new byte[1500];
         ring.Write(frame, 0, 1, 1500, 0);
+        ring.Flush();
         Assert.True(ring.TryRead(out RingPacket first));
         ring.Release(first);
 
@@ -100,6 +117,7 @@ public class PacketRingTests
         for (int i = 0; i < 10_000; i++)
         {
             ring.Write(frame, i, i, 1500, 0);
+            ring.Flush();
             Assert.True(ring.TryRead(out RingPacket packet));
             ring.Release(packet);
         }
@@ -112,6 +130,7 @@ public class PacketRingTests
     {
         var ring = new PacketRing(SmallRing);
         ring.Write(new byte[PacketRing.MaxFrame + 10], 0, 1, PacketRing.MaxFrame + 10, 0);
+        ring.Complete();
 
         Assert.True(ring.TryRead(out RingPacket packet));
         Assert.Equal(PacketRing.MaxFrame, packet.Data.Length);
