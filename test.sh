@@ -6,9 +6,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/scripts/bootstrap.sh"
 cd "$TS_ROOT"
 
-# libpcap for capture, iproute2 for the network-namespace live tests, tshark for capinfos
-# (packet counts the corpus tests compare against).
-ts_require_packages "${ts_runtime_packages[@]}" iproute2 tshark
+# libpcap for capture, iproute2 for the network-namespace live tests, tcpreplay to send a capture
+# across a veth at a fixed rate, tshark for capinfos (packet counts the corpus tests compare against).
+ts_require_packages "${ts_runtime_packages[@]}" iproute2 tcpreplay tshark
 
 ts_log "== restore and build (Release)"
 dotnet restore TrafficSentinel.sln -nologo -v quiet
