@@ -44,9 +44,8 @@ public class ClassifierBenchmarks
         _flow.LastSeenMicros = 2_000_000;
 
         _capture = InMemoryCapture.Load();
-        var options = new EngineOptions { Flows = new FlowTableOptions { MaxFlows = 65_536, IdleTimeoutMicros = 60 * FlowTableOptions.MicrosPerSecond, HashSeed = 1 } };
-        _withoutMl = new SensorEngine(options, DetectorRegistry.CreateDefault());
-        _withMl = new SensorEngine(options, DetectorRegistry.CreateDefault(), null, model.CreateClassifier());
+        _withoutMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault());
+        _withMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault(), null, model.CreateClassifier());
     }
 
     [Benchmark]
@@ -70,23 +69,9 @@ public class ClassifierBenchmarks
     [Benchmark(OperationsPerInvoke = MaxPackets)]
     public long ReplayWithMl() => Replay(_withMl, ref _clockWith);
 
-    private long Replay(SensorEngine engine, ref long clockRef)
+    private long Replay(SensorEngine engine, ref long clock)
     {
-        InMemoryCapture capture = _capture;
-        long clock = clockRef;
-        for (int i = 0; i < MaxPackets; i++)
-        {
-            int p = i % capture.Count;
-            if (capture.LinkTypes[p] != engine.CurrentLinkType)
-            {
-                engine.SetLinkType(capture.LinkTypes[p]);
-            }
-
-            clock += 10;
-            engine.ProcessPacket(capture.Frame(p), clock, capture.Lengths[p], i + 1);
-        }
-
-        clockRef = clock + (120 * FlowTableOptions.MicrosPerSecond);
+        _capture.Replay(engine, ref clock, MaxPackets);
         return engine.FlowsClassified;
     }
 

@@ -1,4 +1,6 @@
 using TrafficSentinel.Capture;
+using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.Engine.Pipeline;
 
 namespace TrafficSentinel.Benchmarks;
 
@@ -30,7 +32,36 @@ public sealed class InMemoryCapture
 
     public int Count => Offsets.Length;
 
+    /// <summary>The engine settings the replay benchmarks share: a 65,536-flow table, 60 s idle timeout, fixed hash seed.</summary>
+    public static EngineOptions EngineOptions { get; } = new()
+    {
+        Flows = new FlowTableOptions { MaxFlows = 65_536, IdleTimeoutMicros = 60 * FlowTableOptions.MicrosPerSecond, HashSeed = 1 },
+    };
+
     public ReadOnlySpan<byte> Frame(int i) => Buffer.AsSpan(Offsets[i], Lengths[i]);
+
+    /// <summary>
+    /// Feeds <paramref name="packets"/> packets (cycling through the capture) to <paramref name="engine"/>
+    /// with synthetic timestamps 10 µs apart from <paramref name="clock"/>, then moves the clock on by
+    /// two minutes so the next call's flows are new ones (created, expired and recreated as in a long replay).
+    /// </summary>
+    public void Replay(SensorEngine engine, ref long clock, int packets)
+    {
+        long now = clock;
+        for (int i = 0; i < packets; i++)
+        {
+            int p = i % Count;
+            if (LinkTypes[p] != engine.CurrentLinkType)
+            {
+                engine.SetLinkType(LinkTypes[p]);
+            }
+
+            now += 10;
+            engine.ProcessPacket(Frame(p), now, Lengths[p], i + 1);
+        }
+
+        clock = now + (120 * FlowTableOptions.MicrosPerSecond);
+    }
 
     /// <summary>Loads every capture under the benchmark corpus (optionally only one link type).</summary>
     public static InMemoryCapture Load(int? onlyLinkType = null)

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using TrafficSentinel.Engine.Decoding;
 using TrafficSentinel.Engine.Detection;
-using TrafficSentinel.Engine.Flows;
 using TrafficSentinel.Engine.Pipeline;
 
 namespace TrafficSentinel.Benchmarks;
@@ -23,9 +22,7 @@ public class PipelineBenchmarks
     public void Setup()
     {
         _capture = InMemoryCapture.Load();
-        _engine = new SensorEngine(
-            new EngineOptions { Flows = new FlowTableOptions { MaxFlows = 65_536, IdleTimeoutMicros = 60 * FlowTableOptions.MicrosPerSecond, HashSeed = 1 } },
-            DetectorRegistry.CreateDefault());
+        _engine = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault());
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = MaxPackets)]
@@ -48,22 +45,7 @@ public class PipelineBenchmarks
     [Benchmark(OperationsPerInvoke = MaxPackets)]
     public long DecodeAndTrackFlows()
     {
-        InMemoryCapture capture = _capture;
-        SensorEngine engine = _engine;
-        long clock = _clock;
-        for (int i = 0; i < MaxPackets; i++)
-        {
-            int p = i % capture.Count;
-            if (capture.LinkTypes[p] != engine.CurrentLinkType)
-            {
-                engine.SetLinkType(capture.LinkTypes[p]);
-            }
-
-            clock += 10;
-            engine.ProcessPacket(capture.Frame(p), clock, capture.Lengths[p], i + 1);
-        }
-
-        _clock = clock + (120 * FlowTableOptions.MicrosPerSecond);
-        return engine.Flows.Count;
+        _capture.Replay(_engine, ref _clock, MaxPackets);
+        return _engine.Flows.Count;
     }
 }

@@ -14,9 +14,6 @@ internal static class ReplayCommand
 {
     private const int ProgressCheckMask = (1 << 16) - 1;
 
-    public static int Run(IReadOnlyList<string> paths, SensorSettings settings, bool continuous, bool progress, CliConsole console, DetectorSet detectors) =>
-        Run(paths, settings, continuous, progress, console, detectors, null, out _);
-
     /// <summary>
     /// Replays with <paramref name="threads"/> packet threads beside the reader (0: process on the
     /// reading thread); <paramref name="detectors"/> serve the first, <paramref name="moreDetectors"/>

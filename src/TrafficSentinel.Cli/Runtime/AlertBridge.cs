@@ -1,4 +1,3 @@
-using System.Net;
 using TrafficSentinel.Alerts;
 using TrafficSentinel.Engine.Flows;
 using TrafficSentinel.Engine.Pipeline;
@@ -75,6 +74,4 @@ internal sealed class AlertBridge : IEngineObserver
         Engine.Detection.DetectionMethod.AddressList => "address-list",
         _ => "unknown",
     };
-
-    internal static IPAddress ToAddress(Engine.Decoding.IpAddr address, int version) => address.ToIPAddress(version);
 }

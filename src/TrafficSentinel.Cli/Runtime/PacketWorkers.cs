@@ -55,21 +55,6 @@ internal sealed class PacketWorkers
         }
     }
 
-    /// <summary>Times the reader found a worker's ring full (the workers set the pace).</summary>
-    public long ReaderWaits
-    {
-        get
-        {
-            long waits = 0;
-            foreach (PacketRing ring in _rings)
-            {
-                waits += ring.ProducerWaits;
-            }
-
-            return waits;
-        }
-    }
-
     /// <summary>Reader: the packets that follow come from source <paramref name="index"/> of this link type.</summary>
     public void BeginSource(int index, int linkType)
     {
