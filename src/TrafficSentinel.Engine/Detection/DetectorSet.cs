@@ -28,7 +28,6 @@ public sealed class DetectorSet
         _protocolBits = new int[_all.Length];
         var protocols = new List<string>();
         int offset = 0;
-        int maxBudget = 0;
         for (int i = 0; i < _all.Length; i++)
         {
             FlowDetector d = _all[i];
@@ -49,7 +48,6 @@ public sealed class DetectorSet
             }
 
             _protocolBits[i] = bit;
-            maxBudget = Math.Max(maxBudget, d.PacketBudget);
         }
 
         _protocols = [.. protocols];
@@ -63,8 +61,6 @@ public sealed class DetectorSet
         }
 
         FlowEndHooks = [.. endHooks];
-        StateBytesUsed = offset;
-        MaxPacketBudget = maxBudget;
         Tcp = IndexesFor(DetectorTransports.Tcp);
         Udp = IndexesFor(DetectorTransports.Udp);
         OtherIp = IndexesFor(DetectorTransports.OtherIp);
@@ -73,11 +69,6 @@ public sealed class DetectorSet
     public static DetectorSet Empty { get; } = new([]);
 
     public int Count => _all.Length;
-
-    public int StateBytesUsed { get; }
-
-    /// <summary>The largest packet budget: after that many payload packets a flow is not inspected.</summary>
-    public int MaxPacketBudget { get; }
 
     internal int[] Tcp { get; }
 

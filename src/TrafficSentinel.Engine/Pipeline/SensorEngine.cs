@@ -60,9 +60,6 @@ public sealed class SensorEngine : IFlowObserver
     /// <summary>Flows handed to the classifier so far.</summary>
     public long FlowsClassified { get; private set; }
 
-    /// <summary>Flows handed on so far (every reason).</summary>
-    public long FlowsEnded { get; private set; }
-
     /// <summary>The engine's packet-time clock: the latest timestamp seen, never going back.</summary>
     public long ClockMicros => _clock;
 
@@ -161,7 +158,6 @@ public sealed class SensorEngine : IFlowObserver
 
     void IFlowObserver.OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
     {
-        FlowsEnded++;
         if (_classifier is not null && (flow.Flags & (FlowFlags.Decided | FlowFlags.Classified)) == 0)
         {
             PacketInfo noPacket = default;
