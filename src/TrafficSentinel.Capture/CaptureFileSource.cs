@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -13,9 +14,13 @@ namespace TrafficSentinel.Capture;
 /// <see cref="ReadStatus.Error"/> like for a truncated file, and
 /// <see cref="CaptureErrors.Describe(IPacketSource)"/> says so in words.
 /// </remarks>
-public sealed class CaptureFileSource : IPacketSource
+public sealed unsafe class CaptureFileSource : IPacketSource
 {
+    /// <summary>The C library buffer libpcap reads the file through (see <see cref="NativeMethods.SetFileBuffer"/>).</summary>
+    public const int ReadBufferBytes = 1 << 20;
+
     private readonly CaptureFileReaderDevice _device;
+    private void* _readBuffer;
     private readonly NativePacketReader _reader;
     private ReadStatus? _finished;
     private string? _lastError;
@@ -26,6 +31,12 @@ public sealed class CaptureFileSource : IPacketSource
         _device = device;
         _reader = new NativePacketReader(device, resolution);
         LinkType = (int)device.LinkType;
+        _readBuffer = NativeMemory.Alloc(ReadBufferBytes);
+        if (!NativeMethods.SetFileBuffer(device.Handle, _readBuffer, ReadBufferBytes))
+        {
+            NativeMemory.Free(_readBuffer);
+            _readBuffer = null;
+        }
     }
 
     public string Name { get; }
@@ -35,6 +46,9 @@ public sealed class CaptureFileSource : IPacketSource
     public long PacketsRead => _reader.Count;
 
     public string? LastError => _lastError;
+
+    /// <summary>Whether libpcap reads this file through the <see cref="ReadBufferBytes"/> buffer (a seekable file) rather than the C library's default.</summary>
+    public bool LargeReadBuffer => _readBuffer != null;
 
     /// <summary>
     /// Opens <paramref name="path"/>. Throws <see cref="CaptureException"/> with a one-line message
@@ -111,7 +125,16 @@ public sealed class CaptureFileSource : IPacketSource
     /// <summary>Capture files have no kernel counters: always null.</summary>
     public CaptureStatistics? GetStatistics() => null;
 
-    public void Dispose() => _device.Dispose();
+    public void Dispose()
+    {
+        // pcap_close closes the FILE, which must still have its buffer; only then is it freed.
+        _device.Dispose();
+        if (_readBuffer != null)
+        {
+            NativeMemory.Free(_readBuffer);
+            _readBuffer = null;
+        }
+    }
 
     private ReadStatus Fail(int result)
     {

@@ -51,6 +51,27 @@ public sealed class CaptureFileSourceTests
         AssertSameAsSharpPcap(path, expectedCount: 500);
     }
 
+    [Theory]
+    [InlineData("big.pcap", 0)]
+    [InlineData("big.pcapng", 9)]
+    public void ReadNext_FileSeveralTimesTheReadBuffer_ReadsThroughItAndMatchesSharpPcap(string name, int pcapNgExponent)
+    {
+        // About 3 MB: the 1 MiB buffer given to libpcap's FILE refills several times, and the file
+        // header read before the buffer was swapped must not be lost or read twice.
+        using TempDirectory dir = new();
+        List<TestPacket> packets = PcapWriter.MakePackets(4000, nanoseconds: true, seed: 7);
+        byte[] bytes = pcapNgExponent == 0 ? PcapWriter.Pcap(1, true, packets) : PcapWriter.PcapNg([(1, pcapNgExponent)], packets);
+        Assert.True(bytes.Length > 2 * CaptureFileSource.ReadBufferBytes);
+        string path = dir.Write(name, bytes);
+
+        using (CaptureFileSource source = CaptureFileSource.Open(path))
+        {
+            Assert.True(source.LargeReadBuffer);
+        }
+
+        AssertSameAsSharpPcap(path, expectedCount: 4000);
+    }
+
     [SkippableTheory]
     [InlineData("openvpn_nohmac.pcapng")]
     [InlineData("443-opvn.pcap")]
