@@ -191,7 +191,7 @@ internal static class Program
         stats.Validators.Add(r => RequireRange(r, r.GetValueOrDefault<double>(), 0, double.MaxValue));
         var liveCommand = new Command("live", "Capture from a network interface (a span or mirror port) and report VPN and anonymizer flows as they are found.")
         {
-            iface, filter, snaplen, noPromisc, bufferSize, duration, count, stats, output, maxFlows, idle, active, sensorName,
+            iface, filter, snaplen, noPromisc, bufferSize, duration, count, stats, output, threads, maxFlows, idle, active, sensorName,
         };
         liveCommand.Options.Add(torRelays);
         ml.AddTo(liveCommand);
@@ -212,10 +212,12 @@ internal static class Program
                 DurationSeconds = p.GetValue(duration),
                 PacketLimit = p.GetValue(count),
                 StatsIntervalSeconds = p.GetValue(stats),
+                Threads = p.GetValue(threads),
             },
             s,
             console,
             set,
+            () => Detectors(p)!,
             stop);
         });
 

@@ -11,9 +11,15 @@ namespace TrafficSentinel.Cli.Tests;
 /// </summary>
 public sealed class LiveCommandTests
 {
-    [SkippableFact]
-    public async Task Live_TrafficAcrossAVethPair_IsSeenAsPacketsFlowsAndAlerts()
+    [SkippableTheory]
+    [InlineData(0, false)]
+    [InlineData(2, false)]
+    [InlineData(0, true)]
+    [InlineData(2, true)]
+    public async Task Live_TrafficAcrossAVethPair_IsSeenAsPacketsFlowsAndAlerts(int threads, bool idleTimeout)
     {
+        // With idleTimeout the flows must end as idle while no packet arrives: packet time follows
+        // the wall clock, on the capture thread or, with packet threads, through their clock ticks.
         using VethPair veth = VethPair.Create();
         string jsonl = Path.Combine(Path.GetTempPath(), "ts-live-" + Guid.NewGuid().ToString("N") + ".jsonl");
         var detector = new TestDetector("test-live", DetectorTransports.Udp, p => p.StartsWith("xxxx"u8));
@@ -22,7 +28,8 @@ public sealed class LiveCommandTests
         var stderr = new CliRunner.SyncWriter();
         var stdout = new CliRunner.SyncWriter();
         Task<int> run = Task.Run(() => Program.Run(
-            ["live", "-i", veth.HostInterface, "-f", "udp", "-o", "jsonl:" + jsonl, "--stats-interval", "0", "--duration", "60"],
+            ["live", "-i", veth.HostInterface, "-f", "udp", "-o", "jsonl:" + jsonl, "--stats-interval", "0", "--duration", "60",
+                "--threads", threads.ToString(CultureInfo.InvariantCulture), "--idle-timeout", idleTimeout ? "1" : "120"],
             new Runtime.CliConsole(stdout, stderr, false, false),
             new DetectorSet([detector]),
             stop.Token));
@@ -43,7 +50,7 @@ public sealed class LiveCommandTests
                     + "; for i in 1 2 3 4; do printf %s " + payload + " >&3; done'");
             }
 
-            await Task.Delay(1000);
+            await Task.Delay(idleTimeout ? 4000 : 1000);
         }
         finally
         {
@@ -54,8 +61,14 @@ public sealed class LiveCommandTests
         string error = stderr.ToString();
         Assert.True(exit == 0, error);
         Assert.Contains("capturing on " + veth.HostInterface, error, StringComparison.Ordinal);
+        if (threads > 0)
+        {
+            Assert.Contains(threads + " packet threads; Ctrl-C stops", error, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^input +1 source, 12 packets, .*, " + threads + " packet threads$", error);
+        }
+
         Assert.Matches(@"(?m)^input +1 source, 12 packets,", error);
-        Assert.Matches(@"(?m)^flows +3 flows: 3 at end of input", error);
+        Assert.Matches(idleTimeout ? @"(?m)^flows +3 flows: 0 at end of input, 3 idle," : @"(?m)^flows +3 flows: 3 at end of input", error);
         Assert.Matches(@"(?m)^kernel +\d+ received, 0 dropped", error);
         Assert.Matches(@"(?m)^alerts +3: test-live 3$", error);
         string[] alerts = File.ReadAllLines(jsonl);

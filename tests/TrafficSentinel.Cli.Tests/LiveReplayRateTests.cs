@@ -15,8 +15,10 @@ public sealed class LiveReplayRateTests
     private const int PacketsPerSecond = 50_000;
     private const int Loops = 100;
 
-    [SkippableFact]
-    public async Task Live_CaptureReplayedByTcpreplay_KeepsEveryPacketAndFindsTheTunnels()
+    [SkippableTheory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Live_CaptureReplayedByTcpreplay_KeepsEveryPacketAndFindsTheTunnels(int threads)
     {
         string pcap = Path.Combine(TestEnvironment.ProjectCaptures, "demo-mixed.pcap");
         TestEnvironment.Require(File.Exists(pcap), "captures/demo-mixed.pcap is missing");
@@ -28,7 +30,7 @@ public sealed class LiveReplayRateTests
         using var stop = new CancellationTokenSource();
         var stderr = new CliRunner.SyncWriter();
         Task<int> run = Task.Run(() => Program.Run(
-            ["live", "-i", veth.HostInterface, "--no-ml", "--stats-interval", "0", "-o", "jsonl:/dev/null"],
+            ["live", "-i", veth.HostInterface, "--no-ml", "--stats-interval", "0", "-o", "jsonl:/dev/null", "--threads", threads.ToString(CultureInfo.InvariantCulture)],
             new Runtime.CliConsole(new CliRunner.SyncWriter(), stderr, false, false),
             DetectorRegistry.CreateDefault(),
             stop.Token));

@@ -20,16 +20,24 @@ internal sealed record LiveSettings
 
     /// <summary>Print a statistics line to stderr this often (0: never).</summary>
     public double StatsIntervalSeconds { get; init; }
+
+    /// <summary>Packet threads beside the capture thread (0: decode and detect on the capture thread).</summary>
+    public int Threads { get; init; }
 }
 
 /// <summary>
 /// <c>sentinel live -i IFACE</c>: capture from an interface until stopped. A read timeout means "no
 /// packet yet": packet time moves on with the wall clock, so idle flows still expire. SIGINT and
 /// SIGTERM stop it cleanly: flows end, sinks flush, and the summary shows the kernel's counters.
+/// With <c>--threads N</c> the capture thread only reads and hands packets to N packet threads
+/// (<see cref="PacketWorkers"/>), flows split among them by a symmetric hash.
 /// </summary>
 internal static class LiveCommand
 {
-    public static int Run(LiveSettings live, SensorSettings settings, CliConsole console, DetectorSet detectors, CancellationToken externalStop = default)
+    /// <summary>Longest a packet waits in a worker's ring for its batch to fill before the reader publishes it anyway.</summary>
+    private const long MaxHandOffDelayMs = 20;
+
+    public static int Run(LiveSettings live, SensorSettings settings, CliConsole console, DetectorSet detectors, Func<DetectorSet>? moreDetectors = null, CancellationToken externalStop = default)
     {
         LiveCaptureSource source;
         try
@@ -42,12 +50,15 @@ internal static class LiveCommand
             return ExitCodes.CannotStart;
         }
 
+        int threads = live.Threads;
         using (source)
-        using (var run = new SensorRun(settings, console, detectors))
+        using (var run = new SensorRun(settings with { MaxFlows = Math.Max(1, settings.MaxFlows / Math.Max(1, threads)) }, console, detectors))
         {
             run.SourcesTotal = 1;
             SensorEngine engine = run.Engine;
             engine.SetLinkType(source.LinkType);
+            PacketWorkers? workers = threads > 0 ? new PacketWorkers(run, threads, [null], continuous: true, moreDetectors ?? (() => detectors)) : null;
+            workers?.BeginSource(0, source.LinkType);
             if (!LinkType.IsSupported(source.LinkType))
             {
                 console.Error.WriteLine("warning: " + live.Capture.Interface + ": " + LinkType.Describe(source.LinkType) + " is not supported; its packets are counted as skipped");
@@ -59,18 +70,28 @@ internal static class LiveCommand
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
             console.Error.WriteLine("capturing on " + source.Name + " (" + LinkType.Describe(source.LinkType) + ")"
-                + (live.Capture.Filter is { Length: > 0 } f ? ", filter \"" + f + "\"" : string.Empty) + "; Ctrl-C stops");
+                + (live.Capture.Filter is { Length: > 0 } f ? ", filter \"" + f + "\"" : string.Empty)
+                + (threads > 0 ? ", " + threads + (threads == 1 ? " packet thread" : " packet threads") : string.Empty) + "; Ctrl-C stops");
             long started = Environment.TickCount64;
             long deadline = live.DurationSeconds > 0 ? started + (long)(live.DurationSeconds * 1000) : long.MaxValue;
             long statsEvery = (long)(live.StatsIntervalSeconds * 1000);
             long nextStats = statsEvery > 0 ? started + statsEvery : long.MaxValue;
+            long lastHandOff = started;
             int exitCode = ExitCodes.Ok;
             while (!stop.IsCancellationRequested)
             {
                 ReadStatus status = source.ReadNext(out RawPacket packet);
                 if (status == ReadStatus.Packet)
                 {
-                    engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number);
+                    if (workers is null)
+                    {
+                        engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number);
+                    }
+                    else
+                    {
+                        workers.Dispatch(in packet, 0);
+                    }
+
                     if (live.PacketLimit > 0 && packet.Number >= live.PacketLimit)
                     {
                         break;
@@ -79,7 +100,15 @@ internal static class LiveCommand
                 else if (status == ReadStatus.Timeout)
                 {
                     // No packet yet: let packet time follow the wall clock so timeouts still fire.
-                    engine.AdvanceTime(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+                    long nowMicros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+                    if (workers is null)
+                    {
+                        engine.AdvanceTime(nowMicros);
+                    }
+                    else
+                    {
+                        workers.Tick(nowMicros);
+                    }
                 }
                 else if (status == ReadStatus.Error)
                 {
@@ -102,14 +131,21 @@ internal static class LiveCommand
                     break;
                 }
 
+                if (workers is not null && now - lastHandOff >= MaxHandOffDelayMs)
+                {
+                    lastHandOff = now;
+                    workers.Flush();
+                }
+
                 if (now >= nextStats)
                 {
                     nextStats = now + statsEvery;
-                    PrintStats(console.Error, engine, source.GetStatistics());
+                    PrintStats(console.Error, run, source.GetStatistics());
                 }
             }
 
             run.KernelStatistics = source.GetStatistics();
+            workers?.CompleteAndJoin();
             run.Complete();
             run.PrintSummary();
             return exitCode;
@@ -122,10 +158,19 @@ internal static class LiveCommand
         }
     }
 
-    private static void PrintStats(TextWriter error, SensorEngine engine, CaptureStatistics? kernel)
+    /// <summary>A statistics line; with packet threads the counters are read while they run, so they are approximate.</summary>
+    private static void PrintStats(TextWriter error, SensorRun run, CaptureStatistics? kernel)
     {
-        string line = "stats: " + SensorRun.N(engine.Counters.Packets) + " packets, " + SensorRun.N(engine.Flows.Count) + " active flows, "
-            + SensorRun.N(engine.Counters.Detections) + " detections";
+        long packets = 0, flows = 0, detections = 0;
+        foreach (SensorShard shard in run.Shards)
+        {
+            packets += shard.Engine.Counters.Packets;
+            flows += shard.Engine.Flows.Count;
+            detections += shard.Engine.Counters.Detections;
+        }
+
+        string line = "stats: " + SensorRun.N(packets) + " packets, " + SensorRun.N(flows) + " active flows, "
+            + SensorRun.N(detections) + " detections";
         if (kernel is { } k)
         {
             line += ", kernel " + SensorRun.N(k.Received) + " received / " + SensorRun.N(k.Dropped) + " dropped";

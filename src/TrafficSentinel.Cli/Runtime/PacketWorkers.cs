@@ -11,6 +11,9 @@ namespace TrafficSentinel.Cli.Runtime;
 /// ring of one worker, chosen by the flow key's hash, which is symmetric, so both directions of a
 /// flow reach the same worker and its engine; each worker runs its own engine (own flow table, own
 /// detectors) on its own thread. With one worker, reading and processing simply overlap on two cores.
+/// Used by <c>replay</c> and <c>live</c>; live capture also sends clock ticks (<see cref="Tick"/>) so
+/// that idle flows expire on every worker while no packet arrives, and flushes the rings
+/// (<see cref="Flush"/>) so that a slow trickle of packets is not held back waiting for a full batch.
 /// </summary>
 internal sealed class PacketWorkers
 {
@@ -19,10 +22,16 @@ internal sealed class PacketWorkers
 
     private const ulong RoutingSeed = 0x5EED_F10EUL;
 
+    /// <summary>The ring tag of a clock tick: no packet, only the reader's packet-time clock.</summary>
+    private const int ClockTickTag = -1;
+
+    /// <summary>Empty polls of its ring a worker spins through before it sleeps a millisecond at a time.</summary>
+    private const int SpinsBeforeSleeping = 64;
+
     private readonly PacketRing[] _rings;
     private readonly Thread[] _threads;
     private readonly SensorShard[] _shards;
-    private readonly IReadOnlyList<string> _sources;
+    private readonly IReadOnlyList<string?> _sources;
     private readonly int[] _linkTypes;
     private readonly bool _continuous;
     private Exception? _failure;
@@ -30,10 +39,10 @@ internal sealed class PacketWorkers
 
     /// <param name="run">The run; it gets one shard per worker (its first shard becomes worker 0).</param>
     /// <param name="workers">Packet threads, at least 1.</param>
-    /// <param name="sources">Names of the capture sources (for pcap_filename); packets carry their index.</param>
+    /// <param name="sources">Names of the capture files (for pcap_filename; null for an interface); packets carry their index.</param>
     /// <param name="continuous">When false, a worker ends its flows when packets of the next source arrive.</param>
     /// <param name="detectors">Makes each further worker's detectors.</param>
-    public PacketWorkers(SensorRun run, int workers, IReadOnlyList<string> sources, bool continuous, Func<DetectorSet> detectors)
+    public PacketWorkers(SensorRun run, int workers, IReadOnlyList<string?> sources, bool continuous, Func<DetectorSet> detectors)
     {
         _sources = sources;
         _linkTypes = new int[sources.Count];
@@ -80,6 +89,29 @@ internal sealed class PacketWorkers
         _rings[worker].Write(packet.Data, packet.TimestampMicros, packet.Number, packet.WireLength, source, _clock);
     }
 
+    /// <summary>
+    /// Reader: no packet came, but packet time is now <paramref name="nowMicros"/> (live capture
+    /// follows the wall clock): every worker advances its flows' clock, so idle flows still end.
+    /// </summary>
+    public void Tick(long nowMicros)
+    {
+        _clock = Math.Max(_clock, nowMicros);
+        foreach (PacketRing ring in _rings)
+        {
+            ring.Write([], _clock, 0, 0, ClockTickTag, _clock);
+            ring.Flush();
+        }
+    }
+
+    /// <summary>Reader: makes every packet handed over so far visible to the workers now.</summary>
+    public void Flush()
+    {
+        foreach (PacketRing ring in _rings)
+        {
+            ring.Flush();
+        }
+    }
+
     /// <summary>Reader: no more packets; waits until every worker has processed what it was given.</summary>
     public void CompleteAndJoin()
     {
@@ -119,11 +151,28 @@ internal sealed class PacketWorkers
                         return;
                     }
 
-                    idle.SpinOnce();
+                    // Spin briefly (the reader is usually just behind), then sleep: an idle live
+                    // sensor must not keep a core busy.
+                    if (idle.Count < SpinsBeforeSleeping)
+                    {
+                        idle.SpinOnce(sleep1Threshold: -1);
+                    }
+                    else
+                    {
+                        Thread.Sleep(1);
+                    }
+
                     continue;
                 }
 
                 idle.Reset();
+                if (packet.Tag == ClockTickTag)
+                {
+                    engine.AdvanceTime(packet.ClockMicros);
+                    ring.Release(packet);
+                    continue;
+                }
+
                 if (packet.Tag != current)
                 {
                     if (current >= 0 && !_continuous)
