@@ -4,7 +4,8 @@
 #
 # Builds (once, cached in .build/bench/) the ~1 GB benchmark capture with
 # ../shared/bench/make-big-pcap.sh (the shared nDPI corpus repeated with addresses remapped per
-# copy, so every copy is new flows) and the bare libpcap loop ../shared/bench/pcapread.c, then
+# copy, so every copy is new flows), the bare libpcap loop ../shared/bench/pcapread.c and our
+# benchmarks/pcapread-buffered.c (the same loop reading through a 1 MiB stdio buffer, as sentinel does), then
 # times each tool RUNS times (default 3) with the file in the page cache and prints the median as a
 # markdown table: packets/s, Gbit/s, and each tool's rate relative to sentinel's.
 #   BIG_MB=1000      size of the capture
@@ -30,6 +31,9 @@ fi
 if [ ! -x "$work/pcapread" ] || [ "$shared/bench/pcapread.c" -nt "$work/pcapread" ]; then
   cc -O2 -Wall -o "$work/pcapread" "$shared/bench/pcapread.c" -lpcap
 fi
+if [ ! -x "$work/pcapread-buffered" ] || [ "$TS_ROOT/benchmarks/pcapread-buffered.c" -nt "$work/pcapread-buffered" ]; then
+  cc -O2 -Wall -o "$work/pcapread-buffered" "$TS_ROOT/benchmarks/pcapread-buffered.c" -lpcap
+fi
 ./sentinel --help >/dev/null   # builds sentinel in Release if needed
 sentinel_dll="$TS_ROOT/.build/sentinel/sentinel.dll"
 
@@ -46,7 +50,9 @@ if dotnet "$sentinel_dll" replay --help 2>/dev/null | grep -q -- '--no-ml'; then
   tools[0]="sentinel replay (all detectors, --no-ml)|dotnet $sentinel_dll replay $big --no-progress --no-ml -o jsonl:/dev/null"
 fi
 tools+=(
-  "pcapread (bare pcap_next_ex loop)|$work/pcapread $big"
+  "sentinel replay (all detectors, --no-ml, --threads 1)|dotnet $sentinel_dll replay $big --no-progress --no-ml --threads 1 -o jsonl:/dev/null"
+  "pcapread (bare pcap_next_ex loop, ../shared/bench)|$work/pcapread $big"
+  "pcapread-buffered (the same loop, 1 MiB stdio buffer like sentinel)|$work/pcapread-buffered $big"
   "tcpdump -r FILE -w /dev/null|tcpdump -r $big -w /dev/null"
   "ndpiReader -t -q -i FILE|ndpiReader -t -q -i $big"
 )
