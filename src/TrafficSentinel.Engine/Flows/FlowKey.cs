@@ -53,28 +53,27 @@ public readonly struct FlowKey : IEquatable<FlowKey>
             : new FlowKey(dst, src, ((ulong)dport << 48) | ((ulong)sport << 32) | tail);
     }
 
-    /// <summary>A keyed 64-bit hash; the seed is per table so that crafted traffic cannot aim at one bucket.</summary>
+    /// <summary>
+    /// A keyed 64-bit hash; the seed is per table so that crafted traffic cannot aim at one bucket.
+    /// Each address is folded with one 64×64→128-bit multiply of its two halves, each half first
+    /// mixed with the seed and a distinct constant (the wyhash construction); the two products are
+    /// independent, so they run in parallel, and a last fold takes in ports, protocol and VLAN. That is
+    /// three multiplies of latency instead of the ten of chained 64-bit finalisers, on every packet.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Hash(ulong seed)
     {
-        ulong h = seed;
-        h = Mix(h ^ AddressA.High);
-        h = Mix(h ^ AddressA.Low);
-        h = Mix(h ^ AddressB.High);
-        h = Mix(h ^ AddressB.Low);
-        h = Mix(h ^ _meta);
-        return h ^ (h >> 29);
+        ulong a = Fold(AddressA.High ^ seed ^ 0xA076_1D64_78BD_642FUL, AddressA.Low ^ 0xE703_7ED1_A0B4_28DBUL);
+        ulong b = Fold(AddressB.High ^ seed ^ 0x8EBC_6AF0_9C88_C6E3UL, AddressB.Low ^ 0x5899_65CC_7537_4CC3UL);
+        return Fold(a ^ b ^ _meta ^ 0x1D8E_4E27_C47D_124FUL, seed ^ 0x9E37_79B9_7F4A_7C15UL);
     }
 
+    /// <summary>The high and low halves of the 128-bit product, xored together.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mix(ulong x)
+    private static ulong Fold(ulong x, ulong y)
     {
-        // The 64-bit finaliser of MurmurHash3: every input bit affects every output bit.
-        x ^= x >> 33;
-        x *= 0xFF51AFD7ED558CCDUL;
-        x ^= x >> 33;
-        x *= 0xC4CEB9FE1A85EC53UL;
-        return x ^ (x >> 33);
+        ulong high = Math.BigMul(x, y, out ulong low);
+        return high ^ low;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
