@@ -17,6 +17,11 @@ public sealed record TrainingOptions
 
     public int MinExamplesPerLeaf { get; init; } = 5;
 
+    /// <summary>Trees and leaves of the benign model, the first stage the sensor runs for every judged flow (null: <see cref="Trees"/>, <see cref="Leaves"/>).</summary>
+    public int? GateTrees { get; init; }
+
+    public int? GateLeaves { get; init; }
+
     public float Threshold { get; init; } = 0.5f;
 
     public int PacketThreshold { get; init; } = 32;
@@ -112,8 +117,8 @@ public sealed class FlowClassifierModel
             IDataView data = context.Data.LoadFromEnumerable(binary);
             var trainer = context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
-                NumberOfTrees = options.Trees,
-                NumberOfLeaves = options.Leaves,
+                NumberOfTrees = cls == FlowClasses.Benign ? options.GateTrees ?? options.Trees : options.Trees,
+                NumberOfLeaves = cls == FlowClasses.Benign ? options.GateLeaves ?? options.Leaves : options.Leaves,
                 MinimumExampleCountPerLeaf = options.MinExamplesPerLeaf,
                 NumberOfThreads = 1,
                 Seed = options.Seed,

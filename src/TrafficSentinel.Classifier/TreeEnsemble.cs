@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Calibrators;
@@ -49,22 +50,39 @@ public sealed class TreeEnsemble
     /// <summary>Largest feature index a split reads (−1 without splits).</summary>
     public int MaxFeature { get; private set; } = -1;
 
-    /// <summary>The calibrated probability of the class for one feature vector.</summary>
+    /// <summary>
+    /// The calibrated probability of the class for one feature vector (at least <see cref="MaxFeature"/> + 1 long).
+    /// One 16-byte node per step, no bounds checks inside the walk: every index was checked when the
+    /// trees were built or read, and the vector's length here.
+    /// </summary>
     public float Probability(ReadOnlySpan<float> features)
     {
-        Node[] nodes = _nodes;
-        double[] leaves = _leaves;
+        if (features.Length <= MaxFeature)
+        {
+            throw new ArgumentException("the feature vector is shorter than the model's features", nameof(features));
+        }
+
+        ref float x = ref MemoryMarshal.GetReference(features);
+        ref Node nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
+        ref double leaves = ref MemoryMarshal.GetArrayDataReference(_leaves);
         double sum = _bias;
         foreach (int root in _roots)
         {
             int n = root;
             while (n >= 0)
             {
-                ref readonly Node node = ref nodes[n];
-                n = features[node.Feature] <= node.Threshold ? node.Left : node.Right;
+                ref Node node = ref Unsafe.Add(ref nodes, n);
+                if (Unsafe.Add(ref x, node.Feature) <= node.Threshold)
+                {
+                    n = node.Left;
+                }
+                else
+                {
+                    n = node.Right;
+                }
             }
 
-            sum += leaves[~n];
+            sum += Unsafe.Add(ref leaves, ~n);
         }
 
         return (float)(1 / (1 + Math.Exp((_slope * (float)sum) + _offset)));

@@ -51,11 +51,13 @@ internal static class TrainCommand
         var minPackets = new Option<int>("--min-packets") { Description = "Flows with fewer packets are never judged (nor trained on).", DefaultValueFactory = _ => new TrainingOptions().MinPackets };
         var trees = new Option<int>("--trees") { Description = "Trees per class model.", DefaultValueFactory = _ => new TrainingOptions().Trees };
         var leaves = new Option<int>("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => new TrainingOptions().Leaves };
+        var gateTrees = new Option<int?>("--gate-trees") { Description = "Trees of the benign model, run for every judged flow (default: --trees)." };
+        var gateLeaves = new Option<int?>("--gate-leaves") { Description = "Leaves per tree of the benign model (default: --leaves)." };
         var perFile = new Option<int>("--max-rows-per-file") { Description = "Rows of one class from one capture weigh at most this many rows (0: no cap).", DefaultValueFactory = _ => new TrainingOptions().MaxRowsPerFile };
         var rows = new Option<string?>("--rows") { Description = "Also write every example (file, split side, mid-flow, class, packets, features) to this CSV, for analysis." };
         var command = new Command("train", "Train the flow classifier from labelled captures and write the model and its model card.")
         {
-            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, perFile, rows,
+            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, gateTrees, gateLeaves, perFile, rows,
         };
         command.SetAction(p => Run(
             console,
@@ -72,6 +74,8 @@ internal static class TrainCommand
                 Trees = Math.Max(1, p.GetValue(trees)),
                 Leaves = Math.Max(2, p.GetValue(leaves)),
                 MaxRowsPerFile = Math.Max(0, p.GetValue(perFile)),
+                GateTrees = p.GetValue(gateTrees) is int gt ? Math.Max(1, gt) : null,
+                GateLeaves = p.GetValue(gateLeaves) is int gl ? Math.Max(2, gl) : null,
             },
             p.GetValue(testFraction),
             p.GetValue(skips) ?? [],
