@@ -172,6 +172,34 @@ public sealed class ModelTests : IDisposable
     }
 
     [Fact]
+    public void Load_ModelWithoutFlatTrees_FailsWithAClearMessage()
+    {
+        string path = Path.Combine(_temp, "notrees.zip");
+        FlowClassifierModel.Train(TinyRows(20), Tiny).Save(path);
+        using (ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            zip.GetEntry("TrafficSentinel/trees-openvpn.bin")!.Delete();
+        }
+
+        ModelSchemaException e = Assert.Throws<ModelSchemaException>(() => FlowClassifierModel.Load(path));
+        Assert.Contains("the trees of class openvpn are missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadTrees_SplitOnAFeatureBeyondTheVector_IsRefused()
+    {
+        TreeEnsemble trees = FlowClassifierModel.Train(TinyRows(), Tiny).Ensembles[0];
+        Assert.True(trees.MaxFeature >= 0);
+        using var buffer = new MemoryStream();
+        trees.Write(buffer);
+        buffer.Position = 0;
+        Assert.Equal(trees.MaxFeature, TreeEnsemble.Read(buffer, FeatureSchema.Length).MaxFeature);
+        buffer.Position = 0;
+        Assert.Throws<InvalidDataException>(() => TreeEnsemble.Read(buffer, trees.MaxFeature));
+        Assert.Throws<InvalidDataException>(() => TreeEnsemble.Read(new MemoryStream(buffer.ToArray()[..40]), FeatureSchema.Length));
+    }
+
+    [Fact]
     public void Prediction_AllocatesNothingOnceWarm()
     {
         string path = Path.Combine(_temp, "m.zip");
@@ -181,16 +209,20 @@ public sealed class ModelTests : IDisposable
         {
             live.Input.Features[0] = i * 10;
             live.Predict(out _);
+            live.TunnelProbability();
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
+        float sum = 0;
         for (int i = 0; i < 1000; i++)
         {
             live.Input.Features[0] = i;
             live.Predict(out _);
+            sum += live.TunnelProbability();
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(sum > 0);
     }
 
     [SkippableFact]
