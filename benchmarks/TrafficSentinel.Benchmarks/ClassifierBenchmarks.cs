@@ -8,8 +8,8 @@ using TrafficSentinel.Engine.Pipeline;
 namespace TrafficSentinel.Benchmarks;
 
 /// <summary>
-/// The flow classifier: one prediction with the reused input and outputs (0 B expected), feature
-/// extraction plus prediction as the engine calls it, and the replay of the in-memory corpus with
+/// The flow classifier: one prediction with every class model and with the first stage alone
+/// (reused input and scores, 0 B expected), feature extraction plus prediction as the engine calls it, and the replay of the in-memory corpus with
 /// the classifier off (baseline) and on. Uses models/flow-classifier.zip of the checkout, or a
 /// small model trained on synthetic rows when there is none.
 /// </summary>
@@ -53,6 +53,14 @@ public class ClassifierBenchmarks
     {
         _classifier.Input.Features[0] += 1;
         return _classifier.Predict(out _);
+    }
+
+    /// <summary>The first stage alone (the benign model), what the sensor runs for every judged flow.</summary>
+    [Benchmark]
+    public float PredictTunnelProbability()
+    {
+        _classifier.Input.Features[0] += 1;
+        return _classifier.TunnelProbability();
     }
 
     [Benchmark]

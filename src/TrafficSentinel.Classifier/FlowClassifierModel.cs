@@ -17,6 +17,11 @@ public sealed record TrainingOptions
 
     public int MinExamplesPerLeaf { get; init; } = 5;
 
+    /// <summary>Trees and leaves of the benign model, the first stage the sensor runs for every judged flow (null: <see cref="Trees"/>, <see cref="Leaves"/>).</summary>
+    public int? GateTrees { get; init; }
+
+    public int? GateLeaves { get; init; }
+
     public float Threshold { get; init; } = 0.5f;
 
     public int PacketThreshold { get; init; } = 32;
@@ -28,33 +33,48 @@ public sealed record TrainingOptions
     public bool BalanceClasses { get; init; } = true;
 
     public float MaxClassWeight { get; init; } = 20;
+
+    /// <summary>
+    /// Rows of one class from one capture (<see cref="FlowRow.Group"/>) weigh at most this many rows in
+    /// total, so a capture with many flows (say 120 proxy flows of one nDPI file) does not define its
+    /// class alone; 0: no cap.
+    /// </summary>
+    public int MaxRowsPerFile { get; init; } = 20;
 }
 
 /// <summary>
 /// A trained flow classifier: one calibrated FastTree binary model per class ("this class or not"),
 /// the benign one doubling as the tunnel/benign model, plus its <see cref="ModelInfo"/>. ML.NET's own
 /// one-versus-all trainer is not used because its predictor runs the class models with
-/// Parallel.For (about 1.7 kB allocated and a thread-pool hop per prediction); separate binary
-/// models predict with 0 bytes allocated. Make one <see cref="MlFlowClassifier"/> per engine thread.
+/// Parallel.For (about 1.7 kB allocated and a thread-pool hop per prediction). The live sensor does
+/// not use ML.NET prediction engines either: each class model is also stored as a flat
+/// <see cref="TreeEnsemble"/> (the same trees and calibrator), which <see cref="MlFlowClassifier"/>
+/// walks directly; loading reads only those, and the ML.NET models are deserialised on first use of
+/// <see cref="Transformers"/> (batch scoring in training and evaluation).
 /// </summary>
 public sealed class FlowClassifierModel
 {
     private const string ClassEntryPrefix = "TrafficSentinel/class-";
+    private const string TreesEntryPrefix = "TrafficSentinel/trees-";
 
-    private FlowClassifierModel(MLContext context, ITransformer[] transformers, DataViewSchema inputSchema, ModelInfo info)
+    private readonly Lazy<(MLContext Context, ITransformer[] Transformers, DataViewSchema Schema)> _ml;
+
+    private FlowClassifierModel(Lazy<(MLContext, ITransformer[], DataViewSchema)> ml, TreeEnsemble[] ensembles, ModelInfo info)
     {
-        Context = context;
-        Transformers = transformers;
-        InputSchema = inputSchema;
+        _ml = ml;
+        Ensembles = ensembles;
         Info = info;
     }
 
-    public MLContext Context { get; }
+    public MLContext Context => _ml.Value.Context;
 
-    /// <summary>One binary model per class, in <see cref="Classes"/> order.</summary>
-    public IReadOnlyList<ITransformer> Transformers { get; }
+    /// <summary>One binary model per class, in <see cref="Classes"/> order (ML.NET, loaded on first use).</summary>
+    public IReadOnlyList<ITransformer> Transformers => _ml.Value.Transformers;
 
-    public DataViewSchema InputSchema { get; }
+    public DataViewSchema InputSchema => _ml.Value.Schema;
+
+    /// <summary>The same class models as flat trees, in <see cref="Classes"/> order (what the live sensor evaluates).</summary>
+    public IReadOnlyList<TreeEnsemble> Ensembles { get; }
 
     public ModelInfo Info { get; }
 
@@ -72,24 +92,33 @@ public sealed class FlowClassifierModel
             throw new ArgumentException("training needs benign rows and at least one tunnel class", nameof(rows));
         }
 
-        Dictionary<string, int> counts = list.GroupBy(r => r.Label, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        // Per-file cap first (a row's share of its file's capped weight), then class balance on those weights.
+        Dictionary<(string, string), int> perFile = list.GroupBy(r => (r.Label, r.Group)).ToDictionary(g => g.Key, g => g.Count());
+        float[] fileWeight = [.. list.Select(r => options.MaxRowsPerFile > 0 ? Math.Min(1f, options.MaxRowsPerFile / (float)perFile[(r.Label, r.Group)]) : 1f)];
+        Dictionary<string, float> counts = new(StringComparer.Ordinal);
+        for (int i = 0; i < list.Count; i++)
+        {
+            counts[list[i].Label] = counts.GetValueOrDefault(list[i].Label) + fileWeight[i];
+        }
+
         float benignCount = counts[FlowClasses.Benign];
         var transformers = new ITransformer[classes.Length];
+        var ensembles = new TreeEnsemble[classes.Length];
         DataViewSchema? schema = null;
         for (int c = 0; c < classes.Length; c++)
         {
             string cls = classes[c];
-            IEnumerable<BinaryRow> binary = list.Select(r => new BinaryRow
+            IEnumerable<BinaryRow> binary = list.Select((r, i) => new BinaryRow
             {
                 Features = r.Features,
                 Label = r.Label == cls,
-                Weight = options.BalanceClasses ? Math.Min(options.MaxClassWeight, benignCount / counts[r.Label]) : 1,
+                Weight = fileWeight[i] * (options.BalanceClasses ? Math.Min(options.MaxClassWeight, benignCount / counts[r.Label]) : 1),
             });
             IDataView data = context.Data.LoadFromEnumerable(binary);
             var trainer = context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
-                NumberOfTrees = options.Trees,
-                NumberOfLeaves = options.Leaves,
+                NumberOfTrees = cls == FlowClasses.Benign ? options.GateTrees ?? options.Trees : options.Trees,
+                NumberOfLeaves = cls == FlowClasses.Benign ? options.GateLeaves ?? options.Leaves : options.Leaves,
                 MinimumExampleCountPerLeaf = options.MinExamplesPerLeaf,
                 NumberOfThreads = 1,
                 Seed = options.Seed,
@@ -99,6 +128,10 @@ public sealed class FlowClassifierModel
             });
             transformers[c] = trainer.Fit(data);
             schema ??= context.Data.LoadFromEnumerable(new List<FlowRow>()).Schema;
+            if (!TreeEnsemble.TryFrom(transformers[c], out ensembles[c]))
+            {
+                throw new InvalidOperationException("the trainer did not produce a calibrated FastTree model");
+            }
         }
 
         var info = new ModelInfo
@@ -111,11 +144,11 @@ public sealed class FlowClassifierModel
             MinPackets = options.MinPackets,
             Seed = options.Seed,
         };
-        return new FlowClassifierModel(context, transformers, schema!, info);
+        return new FlowClassifierModel(new((context, transformers, schema!)), ensembles, info);
     }
 
     /// <summary>The same model with other default thresholds.</summary>
-    public FlowClassifierModel WithInfo(ModelInfo info) => new(Context, [.. Transformers], InputSchema, info);
+    public FlowClassifierModel WithInfo(ModelInfo info) => new(_ml, [.. Ensembles], info);
 
     /// <summary>Writes one zip: <see cref="ModelInfo"/> plus each class's ML.NET model as an inner zip.</summary>
     public void Save(string path)
@@ -137,9 +170,14 @@ public sealed class FlowClassifierModel
         {
             using var inner = new MemoryStream();
             Context.Model.Save(Transformers[c], InputSchema, inner);
-            using Stream entry = zip.CreateEntry(ClassEntryPrefix + Classes[c] + ".zip", CompressionLevel.NoCompression).Open();
-            inner.Position = 0;
-            inner.CopyTo(entry);
+            using (Stream entry = zip.CreateEntry(ClassEntryPrefix + Classes[c] + ".zip", CompressionLevel.NoCompression).Open())
+            {
+                inner.Position = 0;
+                inner.CopyTo(entry);
+            }
+
+            using Stream trees = zip.CreateEntry(TreesEntryPrefix + Classes[c] + ".bin", CompressionLevel.Optimal).Open();
+            Ensembles[c].Write(trees);
         }
     }
 
@@ -161,6 +199,35 @@ public sealed class FlowClassifierModel
             throw new ModelSchemaException(path + ": the model has no benign class");
         }
 
+        var ensembles = new TreeEnsemble[info.Classes.Count];
+        try
+        {
+            using ZipArchive zip = ZipFile.OpenRead(path);
+            for (int c = 0; c < ensembles.Length; c++)
+            {
+                ZipArchiveEntry entry = zip.GetEntry(TreesEntryPrefix + info.Classes[c] + ".bin")
+                    ?? throw new ModelSchemaException(path + ": the trees of class " + info.Classes[c] + " are missing; retrain it with 'sentinel train'");
+                using var buffer = new MemoryStream();
+                using (Stream s = entry.Open())
+                {
+                    s.CopyTo(buffer);
+                }
+
+                buffer.Position = 0;
+                ensembles[c] = TreeEnsemble.Read(buffer, FeatureSchema.Length);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new ModelSchemaException(path + ": not a readable flow-classifier model: " + e.Message, e);
+        }
+
+        return new FlowClassifierModel(new(() => LoadMl(path, info)), ensembles, info);
+    }
+
+    /// <summary>The ML.NET class models of a model file (training and evaluation only).</summary>
+    private static (MLContext, ITransformer[], DataViewSchema) LoadMl(string path, ModelInfo info)
+    {
         var context = new MLContext(seed: info.Seed);
         var transformers = new ITransformer[info.Classes.Count];
         DataViewSchema? schema = null;
@@ -187,7 +254,7 @@ public sealed class FlowClassifierModel
             throw new ModelSchemaException(path + ": not a readable ML.NET model: " + e.Message, e);
         }
 
-        return new FlowClassifierModel(context, transformers, schema!, info);
+        return (context, transformers, schema!);
     }
 
     /// <summary>Reads only the <see cref="ModelInfo"/> of a model file.</summary>

@@ -11,6 +11,10 @@ public sealed class FlowRow
 
     /// <summary>A <see cref="FlowClasses"/> name (empty at prediction time).</summary>
     public string Label { get; set; } = string.Empty;
+
+    /// <summary>The capture (split group) the row comes from, for per-file weighting in training; not a feature.</summary>
+    [NoColumn]
+    public string Group { get; set; } = string.Empty;
 }
 
 /// <summary>A row for one class's binary model: this class or not, weighted to balance the classes.</summary>

@@ -1,19 +1,20 @@
-using Microsoft.ML;
 using TrafficSentinel.Engine.Features;
 using TrafficSentinel.Engine.Flows;
 
 namespace TrafficSentinel.Classifier;
 
 /// <summary>
-/// The engine's <see cref="IFlowClassifier"/> over an ML.NET model. One per engine thread: it owns a
-/// <see cref="PredictionEngine{TSrc, TDst}"/> per class model (not thread-safe) and reused input and outputs, so a
-/// prediction allocates nothing once warm (see ClassifierBenchmarks).
+/// The engine's <see cref="IFlowClassifier"/> over a trained model's flat trees
+/// (<see cref="FlowClassifierModel.Ensembles"/>). Two stages: the benign-or-not model first, whose
+/// 1 − p(benign) is the tunnel probability; only a flow at or above the threshold is scored by the
+/// tunnel class models to name its family (the decision is the same as scoring every class, see
+/// <see cref="FlowClassifierModel.Decide"/>). One per engine thread (it owns the reused input row and
+/// scores); a prediction allocates nothing (see ClassifierBenchmarks).
 /// </summary>
 public sealed class MlFlowClassifier : IFlowClassifier
 {
-    private readonly PredictionEngine<FlowRow, BinaryPrediction>[] _engines;
+    private readonly TreeEnsemble[] _ensembles;
     private readonly FlowRow _input = new();
-    private readonly BinaryPrediction[] _outputs;
     private readonly float[] _scores;
     private readonly int _benignIndex;
     private readonly int[] _labelOfClass;
@@ -23,9 +24,8 @@ public sealed class MlFlowClassifier : IFlowClassifier
         Model = model;
         Threshold = threshold;
         PacketThreshold = packetThreshold;
-        _engines = [.. model.Transformers.Select(t => model.Context.Model.CreatePredictionEngine<FlowRow, BinaryPrediction>(t, model.InputSchema))];
-        _outputs = [.. model.Transformers.Select(_ => new BinaryPrediction())];
-        _scores = new float[model.Transformers.Count];
+        _ensembles = [.. model.Ensembles];
+        _scores = new float[_ensembles.Length];
         var labels = new List<ClassifierLabel>();
         _labelOfClass = new int[model.Classes.Count];
         _benignIndex = -1;
@@ -66,7 +66,13 @@ public sealed class MlFlowClassifier : IFlowClassifier
         }
 
         FlowFeatures.Extract(in flow, _input.Features);
-        int cls = Predict(out float tunnel);
+        float tunnel = 1 - _ensembles[_benignIndex].Probability(_input.Features);
+        if (tunnel < Threshold)
+        {
+            return false;
+        }
+
+        int cls = Predict(out tunnel);
         if (cls < 0 || tunnel < Threshold)
         {
             return false;
@@ -77,17 +83,19 @@ public sealed class MlFlowClassifier : IFlowClassifier
         return true;
     }
 
-    /// <summary>Scores the features already in <see cref="Input"/>; returns the best tunnel class (model index).</summary>
+    /// <summary>Scores the features already in <see cref="Input"/> with every class model; returns the best tunnel class (model index).</summary>
     internal int Predict(out float tunnelProbability)
     {
-        for (int c = 0; c < _engines.Length; c++)
+        for (int c = 0; c < _ensembles.Length; c++)
         {
-            _engines[c].Predict(_input, ref _outputs[c]);
-            _scores[c] = _outputs[c].Probability;
+            _scores[c] = _ensembles[c].Probability(_input.Features);
         }
 
         return FlowClassifierModel.Decide(_scores, _benignIndex, out tunnelProbability);
     }
+
+    /// <summary>The tunnel probability (1 − p(benign)) of the features in <see cref="Input"/>: the first stage alone.</summary>
+    internal float TunnelProbability() => 1 - _ensembles[_benignIndex].Probability(_input.Features);
 
     /// <summary>The reused input row (for benchmarks and tests).</summary>
     internal FlowRow Input => _input;

@@ -1,4 +1,5 @@
 using TrafficSentinel.Engine.Detection;
+using TrafficSentinel.Engine.Features;
 
 namespace TrafficSentinel.Classifier.Tests;
 
@@ -32,7 +33,7 @@ public sealed class FallbackTests
         Assert.Equal(3000, ml.ServerPort);
         Assert.Equal("openvpn", ml.Protocol);
         Assert.Equal(0.875f, ml.Confidence);
-        Assert.Equal("flow classifier: openvpn p=0.88 after 3 packets (schema v1)", ml.Evidence);
+        Assert.Equal("flow classifier: openvpn p=0.88 after 3 packets (schema v" + FeatureSchema.Version + ")", ml.Evidence);
     }
 
     [Fact]

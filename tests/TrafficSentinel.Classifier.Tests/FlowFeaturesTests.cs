@@ -6,9 +6,9 @@ namespace TrafficSentinel.Classifier.Tests;
 public sealed class FlowFeaturesTests
 {
     [Fact]
-    public void FeatureState_FitsIn96Bytes()
+    public void FeatureState_Is128Bytes()
     {
-        Assert.Equal(96, System.Runtime.CompilerServices.Unsafe.SizeOf<FlowFeatureState>());
+        Assert.Equal(128, System.Runtime.CompilerServices.Unsafe.SizeOf<FlowFeatureState>());
         Assert.Equal(FeatureSchema.Length, FeatureSchema.Names.Count);
     }
 

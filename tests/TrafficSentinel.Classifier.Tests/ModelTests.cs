@@ -47,6 +47,7 @@ public sealed class ModelTests : IDisposable
 
         FlowClassifierModel loaded = FlowClassifierModel.Load(path);
         Assert.Equal(trained.Classes, loaded.Classes);
+        Assert.Equal(trained.Ensembles.Select(e => e.Trees), loaded.Ensembles.Select(e => e.Trees));
         Assert.Equal(FeatureSchema.Version, loaded.Info.FeatureSchemaVersion);
         List<float[]> before = trained.ScoreAll(rows);
         List<float[]> after = loaded.ScoreAll(rows);
@@ -62,13 +63,64 @@ public sealed class ModelTests : IDisposable
         {
             rows[i].Features.CopyTo(live.Input.Features, 0);
             int cls = live.Predict(out float tunnel);
-            Assert.Equal(after[i], live.Scores);
+            AssertClose(after[i], live.Scores);
             string predicted = tunnel >= 0.5f ? loaded.Classes[cls] : FlowClasses.Benign;
             correct += predicted == rows[i].Label ? 1 : 0;
         }
 
         Assert.True(correct >= rows.Count * 0.95, correct + " of " + rows.Count);
         Assert.Equal(["openvpn", "wireguard"], live.Labels.Select(l => l.Protocol));
+    }
+
+    /// <summary>The flat trees the sensor walks give ML.NET's own calibrated probabilities (batch scoring through the ML.NET pipeline).</summary>
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int c = 0; c < expected.Length; c++)
+        {
+            Assert.True(Math.Abs(expected[c] - actual[c]) <= 1e-5f, $"class {c}: ML.NET {expected[c]:R}, trees {actual[c]:R}");
+        }
+    }
+
+    [Fact]
+    public void Ensembles_MatchMlNetOnRowsTheyWereNotTrainedOn()
+    {
+        // Overlapping classes (the class follows a noisy sum of several features), so the trees split on many features and the probabilities spread out.
+        static List<FlowRow> Noisy(int count, int seed)
+        {
+            var random = new Random(seed);
+            string[] classes = [FlowClasses.Benign, FlowClasses.OpenVpn, FlowClasses.WireGuard];
+            var rows = new List<FlowRow>();
+            for (int i = 0; i < count; i++)
+            {
+                var features = new float[FeatureSchema.Length];
+                for (int j = 0; j < features.Length; j++)
+                {
+                    features[j] = (float)random.NextDouble();
+                }
+
+                double sum = features[2] + features[5] + features[40] + (0.5 * random.NextDouble());
+                rows.Add(new FlowRow { Features = features, Label = classes[sum < 1.4 ? 0 : sum < 2.0 ? 1 : 2] });
+            }
+
+            return rows;
+        }
+
+        FlowClassifierModel model = FlowClassifierModel.Train(Noisy(300, 5), new TrainingOptions { Trees = 40, Leaves = 8, MinExamplesPerLeaf = 2 });
+        List<FlowRow> probe = Noisy(200, 6);
+        List<float[]> expected = model.ScoreAll(probe);
+        MlFlowClassifier live = model.CreateClassifier();
+        var distinct = new HashSet<float>();
+        for (int i = 0; i < probe.Count; i++)
+        {
+            probe[i].Features.CopyTo(live.Input.Features, 0);
+            live.Predict(out _);
+            AssertClose(expected[i], live.Scores);
+            distinct.Add(expected[i][0]);
+        }
+
+        Assert.True(model.Ensembles.All(e => e.Trees == 40));
+        Assert.True(distinct.Count >= 50, "the probe rows reach only " + distinct.Count + " benign probabilities: too few leaves compared");
     }
 
     [Fact]
@@ -120,6 +172,34 @@ public sealed class ModelTests : IDisposable
     }
 
     [Fact]
+    public void Load_ModelWithoutFlatTrees_FailsWithAClearMessage()
+    {
+        string path = Path.Combine(_temp, "notrees.zip");
+        FlowClassifierModel.Train(TinyRows(20), Tiny).Save(path);
+        using (ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            zip.GetEntry("TrafficSentinel/trees-openvpn.bin")!.Delete();
+        }
+
+        ModelSchemaException e = Assert.Throws<ModelSchemaException>(() => FlowClassifierModel.Load(path));
+        Assert.Contains("the trees of class openvpn are missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadTrees_SplitOnAFeatureBeyondTheVector_IsRefused()
+    {
+        TreeEnsemble trees = FlowClassifierModel.Train(TinyRows(), Tiny).Ensembles[0];
+        Assert.True(trees.MaxFeature >= 0);
+        using var buffer = new MemoryStream();
+        trees.Write(buffer);
+        buffer.Position = 0;
+        Assert.Equal(trees.MaxFeature, TreeEnsemble.Read(buffer, FeatureSchema.Length).MaxFeature);
+        buffer.Position = 0;
+        Assert.Throws<InvalidDataException>(() => TreeEnsemble.Read(buffer, trees.MaxFeature));
+        Assert.Throws<InvalidDataException>(() => TreeEnsemble.Read(new MemoryStream(buffer.ToArray()[..40]), FeatureSchema.Length));
+    }
+
+    [Fact]
     public void Prediction_AllocatesNothingOnceWarm()
     {
         string path = Path.Combine(_temp, "m.zip");
@@ -129,16 +209,20 @@ public sealed class ModelTests : IDisposable
         {
             live.Input.Features[0] = i * 10;
             live.Predict(out _);
+            live.TunnelProbability();
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
+        float sum = 0;
         for (int i = 0; i < 1000; i++)
         {
             live.Input.Features[0] = i;
             live.Predict(out _);
+            sum += live.TunnelProbability();
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(sum > 0);
     }
 
     [SkippableFact]

@@ -22,6 +22,15 @@ internal static class Packets
         return ip.Bytes;
     }
 
+    public static byte[] Udp(string src, ushort sport, string dst, ushort dport, byte[] payload)
+    {
+        var udp = new UdpPacket(sport, dport) { PayloadData = payload };
+        var ip = new IPv4Packet(IPAddress.Parse(src), IPAddress.Parse(dst)) { TimeToLive = 64, PayloadPacket = udp };
+        udp.UpdateCalculatedValues();
+        ip.UpdateCalculatedValues();
+        return ip.Bytes;
+    }
+
     public static SensorEngine Engine(IFlowClassifier? classifier, IEngineObserver? observer = null, DetectorSet? detectors = null)
     {
         var engine = new SensorEngine(new EngineOptions(), detectors ?? DetectorSet.Empty, observer, classifier);

@@ -48,9 +48,16 @@ internal static class TrainCommand
             Description = "Rows of rarer classes weigh up to this many benign rows, so classes weigh alike (1: no balancing).",
             DefaultValueFactory = _ => new TrainingOptions().MaxClassWeight,
         };
+        var minPackets = new Option<int>("--min-packets") { Description = "Flows with fewer packets are never judged (nor trained on).", DefaultValueFactory = _ => new TrainingOptions().MinPackets };
+        var trees = new Option<int>("--trees") { Description = "Trees per class model.", DefaultValueFactory = _ => new TrainingOptions().Trees };
+        var leaves = new Option<int>("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => new TrainingOptions().Leaves };
+        var gateTrees = new Option<int?>("--gate-trees") { Description = "Trees of the benign model, run for every judged flow (default: --trees)." };
+        var gateLeaves = new Option<int?>("--gate-leaves") { Description = "Leaves per tree of the benign model (default: --leaves)." };
+        var perFile = new Option<int>("--max-rows-per-file") { Description = "Rows of one class from one capture weigh at most this many rows (0: no cap).", DefaultValueFactory = _ => new TrainingOptions().MaxRowsPerFile };
+        var rows = new Option<string?>("--rows") { Description = "Also write every example (file, split side, mid-flow, class, packets, features) to this CSV, for analysis." };
         var command = new Command("train", "Train the flow classifier from labelled captures and write the model and its model card.")
         {
-            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight,
+            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, gateTrees, gateLeaves, perFile, rows,
         };
         command.SetAction(p => Run(
             console,
@@ -58,17 +65,29 @@ internal static class TrainCommand
             p.GetValue(labels)!,
             p.GetValue(output)!,
             p.GetValue(card),
-            new TrainingOptions { Seed = p.GetValue(seed), PacketThreshold = p.GetValue(packets), MaxClassWeight = Math.Max(1, p.GetValue(maxWeight)) },
+            new TrainingOptions
+            {
+                Seed = p.GetValue(seed),
+                PacketThreshold = p.GetValue(packets),
+                MaxClassWeight = Math.Max(1, p.GetValue(maxWeight)),
+                MinPackets = Math.Max(1, p.GetValue(minPackets)),
+                Trees = Math.Max(1, p.GetValue(trees)),
+                Leaves = Math.Max(2, p.GetValue(leaves)),
+                MaxRowsPerFile = Math.Max(0, p.GetValue(perFile)),
+                GateTrees = p.GetValue(gateTrees) is int gt ? Math.Max(1, gt) : null,
+                GateLeaves = p.GetValue(gateLeaves) is int gl ? Math.Max(2, gl) : null,
+            },
             p.GetValue(testFraction),
             p.GetValue(skips) ?? [],
             p.GetValue(exclude),
             p.GetValue(threshold),
             p.GetValue(maxFpr),
-            Environment.GetCommandLineArgs()));
+            Environment.GetCommandLineArgs(),
+            p.GetValue(rows)));
         return command;
     }
 
-    public static int Run(CliConsole console, string[] paths, string[] labelPaths, string output, string? cardPath, TrainingOptions options, double testFraction, int[] skips, string? exclude, float? threshold, double maxFpr, string[] commandLine)
+    public static int Run(CliConsole console, string[] paths, string[] labelPaths, string output, string? cardPath, TrainingOptions options, double testFraction, int[] skips, string? exclude, float? threshold, double maxFpr, string[] commandLine, string? rowsPath = null)
     {
         TextWriter err = console.Error;
         var labelSets = new List<(string, LabelSet)>();
@@ -101,13 +120,23 @@ internal static class TrainCommand
         List<Example> train = [.. examples.Where(e => !testGroups.Contains(e.Group))];
         List<Example> test = [.. examples.Where(e => testGroups.Contains(e.Group))];
         err.WriteLine(string.Create(s_inv, $"{examples.Count} examples ({unlabelled} unlabelled flows ignored) from {used.Count} files: {train.Count} train, {test.Count} test ({testGroups.Count} test groups)"));
+        if (rowsPath is not null)
+        {
+            WriteRows(rowsPath, examples, testGroups);
+        }
 
         // Threshold: grouped 4-fold cross-validation on the training files only (the test split is never looked at).
-        (float chosen, string cvText) = threshold is float t ? (t, "given on the command line") : ChooseThreshold(train, options, maxFpr, err);
+        (float chosen, string cvText) = threshold is float t ? (t, "given on the command line") : ChooseThreshold(train, options, maxFpr, err, rowsPath is null ? null : Path.ChangeExtension(rowsPath, ".oof.csv"));
         err.WriteLine("threshold " + chosen.ToString("0.###", s_inv) + " (" + cvText + ")");
 
         FlowClassifierModel model = FlowClassifierModel.Train(train.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options with { Threshold = chosen });
-        var report = new ClassifierReport(test, model.ScoreAll(test.Select(e => e.ToRow())), model.Classes, chosen, options.MinPackets);
+        List<float[]> testScores = model.ScoreAll(test.Select(e => e.ToRow()));
+        var report = new ClassifierReport(test, testScores, model.Classes, chosen, options.MinPackets);
+        if (rowsPath is not null)
+        {
+            WriteScores(Path.ChangeExtension(rowsPath, ".test.csv"), test, testScores, model.Classes);
+        }
+
         try
         {
             model.Save(output);
@@ -129,7 +158,7 @@ internal static class TrainCommand
         return ExitCodes.Ok;
     }
 
-    private static (float Threshold, string Text) ChooseThreshold(List<Example> train, TrainingOptions options, double maxFpr, TextWriter err)
+    private static (float Threshold, string Text) ChooseThreshold(List<Example> train, TrainingOptions options, double maxFpr, TextWriter err, string? oofPath)
     {
         const int Folds = 4;
         string[] groups = [.. train.Select(e => e.Group).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -174,7 +203,12 @@ internal static class TrainCommand
             return (0.5f, "default 0.5: too few training files for cross-validation");
         }
 
-        float[] grid = [0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.85f, 0.9f, 0.95f, 0.97f, 0.99f];
+        if (oofPath is not null)
+        {
+            WriteScores(oofPath, oof, scores, classes);
+        }
+
+        float[] grid = [0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.85f, 0.9f, 0.95f, 0.97f, 0.98f, 0.99f, 0.995f, 0.999f];
         foreach (float t in grid)
         {
             var r = new ClassifierReport(oof, scores, classes, t, options.MinPackets);
@@ -183,11 +217,32 @@ internal static class TrainCommand
             err.WriteLine(string.Create(s_inv, $"  cv t={t:0.00}: benign flagged {ClassifierReport.Pct(flagged, benign)}, mid-flow tunnel recall {ClassifierReport.Pct(any, tunnels)}"));
             if (benign == 0 || flagged <= maxFpr * benign)
             {
-                return (t, string.Create(s_inv, $"the lowest of {string.Join(", ", grid.Select(g => g.ToString("0.##", s_inv)))} whose out-of-fold benign FPR on the training files ({Folds} folds by capture file) is ≤ {maxFpr:0.###%}: {ClassifierReport.Pct(flagged, benign)}, mid-flow tunnel recall there {ClassifierReport.Pct(any, tunnels)}"));
+                return (t, string.Create(s_inv, $"the lowest of {string.Join(", ", grid.Select(g => g.ToString("0.###", s_inv)))} whose out-of-fold benign FPR on the training files ({Folds} folds by capture file) is ≤ {maxFpr:0.###%}: {ClassifierReport.Pct(flagged, benign)}, mid-flow tunnel recall there {ClassifierReport.Pct(any, tunnels)}"));
             }
         }
 
-        return (0.99f, "0.99: no grid threshold met the FPR bound in cross-validation");
+        return (0.999f, "0.999: no grid threshold met the FPR bound in cross-validation");
+    }
+
+    private static void WriteRows(string path, List<Example> examples, HashSet<string> testGroups)
+    {
+        using var w = new StreamWriter(path);
+        w.WriteLine("file,side,skipped,midflow,truth,class,packets," + string.Join(',', Engine.Features.FeatureSchema.Names));
+        foreach (Example e in examples)
+        {
+            w.WriteLine(string.Create(s_inv, $"{e.File},{(testGroups.Contains(e.Group) ? "test" : "train")},{e.Skipped},{(e.MidFlow ? 1 : 0)},{e.Truth},{e.Class},{e.Packets},") + string.Join(',', e.Features.Select(f => f.ToString("G6", s_inv))));
+        }
+    }
+
+    /// <summary>Per-example class probabilities (out-of-fold or test), for analysis.</summary>
+    private static void WriteScores(string path, List<Example> examples, List<float[]> scores, IReadOnlyList<string> classes)
+    {
+        using var w = new StreamWriter(path);
+        w.WriteLine("file,class,midflow,packets," + string.Join(',', classes));
+        for (int i = 0; i < examples.Count; i++)
+        {
+            w.WriteLine(string.Create(s_inv, $"{examples[i].File},{examples[i].Class},{(examples[i].MidFlow ? 1 : 0)},{examples[i].Packets},") + string.Join(',', scores[i].Select(x => x.ToString("G6", s_inv))));
+        }
     }
 
     private static float[] Remap(float[] row, IReadOnlyList<string> from, IReadOnlyList<string> to)

@@ -19,7 +19,8 @@ internal static class ModelCard
         w.WriteLine();
         w.WriteLine("## Model");
         w.WriteLine();
-        w.WriteLine(string.Create(s_inv, $"- ML.NET {typeof(Microsoft.ML.MLContext).Assembly.GetName().Version}: one-versus-all over calibrated FastTree binary trees ({options.Trees} trees, {options.Leaves} leaves, ≥ {options.MinExamplesPerLeaf} examples per leaf, 1 thread), seed {options.Seed}."));
+        w.WriteLine(string.Create(s_inv, $"- ML.NET {typeof(Microsoft.ML.MLContext).Assembly.GetName().Version}: one-versus-all over calibrated FastTree binary trees (benign model {options.GateTrees ?? options.Trees} trees of {options.GateLeaves ?? options.Leaves} leaves, tunnel class models {options.Trees} trees of {options.Leaves} leaves, ≥ {options.MinExamplesPerLeaf} examples per leaf, 1 thread), seed {options.Seed}. Rows of one class from one capture weigh at most {options.MaxRowsPerFile} rows together (0: no cap), then classes are balanced (a row weighs at most {options.MaxClassWeight:0.#} benign rows)."));
+        w.WriteLine("- The sensor walks the same trees from flat arrays stored in the zip (`TrafficSentinel/trees-<class>.bin`, checked equal to ML.NET's scores by the tests) in two stages: the benign model first; only a flow at or above the threshold is scored by the tunnel class models.");
         w.WriteLine("- Classes (score order): " + string.Join(", ", info.Classes.Select(c => "`" + c + "`")) + ". `other-vpn` groups every other tunnel or proxy of the labels (ipsec, shadowsocks, softether, anyconnect, pptp, psiphon, ultrasurf, other-vpn).");
         w.WriteLine(string.Create(s_inv, $"- Decision: tunnel probability = 1 − p(benign); a flow is reported when it is ≥ {info.Threshold:0.###} ({thresholdText}); the class is the most probable tunnel class; the alert's confidence is the tunnel probability."));
         w.WriteLine(string.Create(s_inv, $"- A flow is judged once, after {info.PacketThreshold} packets or when it ends, if no detector decided it; training rows are taken at that same point (the engine with a recording classifier and no detectors). Flows of fewer than {info.MinPackets} packets are never judged (not trained on; counted as predicted benign below)."));
@@ -33,7 +34,7 @@ internal static class ModelCard
         w.WriteLine();
         w.WriteLine("## Features");
         w.WriteLine();
-        w.WriteLine("Computed incrementally per packet in a 96-byte accumulator in the flow record (`FlowFeatureState`), turned into the vector by `FlowFeatures.Extract`. Sizes are transport payload bytes; directions are client→server (+) and server→client (−). No address, port, TTL or other trait of a capture.");
+        w.WriteLine(string.Create(s_inv, $"Computed incrementally per packet in a {System.Runtime.CompilerServices.Unsafe.SizeOf<FlowFeatureState>()}-byte accumulator in the flow record (`FlowFeatureState`), turned into the vector by `FlowFeatures.Extract`. Sizes are transport payload bytes; directions are client→server (+) and server→client (−). Features 37 and up (schema v2) count protocol framing per direction against the previous payload of that direction (repeated first bytes, a 32-bit counter field advancing by 1–{FlowFeatureState.MaxCounterStep}, same size) or per payload (2-byte length prefix, TLS record start and alignment, TLS records of whole 514-byte Tor cells, DTLS records); −1 when the flow had nothing to compare. No address, port, TTL, SPI, index or other trait of a capture: only equalities and steps between packets of the flow."));
         w.WriteLine();
         w.WriteLine(string.Join(", ", FeatureSchema.Names.Select((n, i) => i.ToString(s_inv) + " `" + n + "`")));
         w.WriteLine();
@@ -55,6 +56,19 @@ internal static class ModelCard
         (int anyMid, int rightMid, int mid) = report.TunnelRecall(e => e.MidFlow);
         w.WriteLine(string.Create(s_inv, $"**Mid-flow tunnel recall {ClassifierReport.Pct(anyMid, mid)} ({anyMid}/{mid}; right class {ClassifierReport.Pct(rightMid, mid)}), benign flows flagged {ClassifierReport.Pct(flagged, benign)} ({flagged}/{benign}).** Target: ≥ 90 % and ≤ 1 %."));
         w.WriteLine();
+        w.WriteLine("By source folder of the capture (the mid-flow figure above is their sum):");
+        w.WriteLine();
+        w.WriteLine("| source | mid-flow tunnel recall | whole-flow tunnel recall | benign flagged |");
+        w.WriteLine("|---|---:|---:|---:|");
+        foreach (string source in test.Select(e => e.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            (int sm, _, int nm) = report.TunnelRecall(e => e.Source == source && e.MidFlow);
+            (int sw, _, int nw) = report.TunnelRecall(e => e.Source == source && !e.MidFlow);
+            (int sf, int nb) = report.BenignFlagged(e => e.Source == source);
+            w.WriteLine(string.Create(s_inv, $"| {source} | {ClassifierReport.Pct(sm, nm)} ({sm}/{nm}) | {ClassifierReport.Pct(sw, nw)} ({sw}/{nw}) | {ClassifierReport.Pct(sf, nb)} ({sf}/{nb}) |"));
+        }
+
+        w.WriteLine();
         report.WriteMarkdown(w, "All test flows");
         report.WriteMarkdown(w, "Mid-flow test flows", e => e.MidFlow);
         report.WriteMarkdown(w, "Whole-flow test flows", e => !e.MidFlow);
@@ -62,9 +76,10 @@ internal static class ModelCard
         w.WriteLine();
         w.WriteLine("| file | side | rows | sha256 |");
         w.WriteLine("|---|---|---:|---|");
-        foreach (DataFile f in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+        foreach (DataFile f in files.OrderBy(f => f.Name, StringComparer.Ordinal).ThenBy(f => f.Path, StringComparer.Ordinal))
         {
-            w.WriteLine(string.Create(s_inv, $"| {f.Name} | {(testGroups.Contains(f.Group) ? "test" : "train")} | {f.Examples} | {f.Sha256[..16]}… |"));
+            string folder = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(f.Path))) ?? string.Empty;
+            w.WriteLine(string.Create(s_inv, $"| {folder}/{f.Name} | {(testGroups.Contains(f.Group) ? "test" : "train")} | {f.Examples} | {f.Sha256[..16]}… |"));
         }
     }
 

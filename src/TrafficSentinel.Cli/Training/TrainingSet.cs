@@ -11,9 +11,9 @@ using TrafficSentinel.Engine.Pipeline;
 namespace TrafficSentinel.Cli.Training;
 
 /// <summary>One labelled example: a flow of one capture file, replayed whole or without its first <see cref="Skipped"/> packets.</summary>
-internal sealed record Example(string File, string Group, int Skipped, bool MidFlow, string Truth, string Class, long Packets, float[] Features)
+internal sealed record Example(string File, string Group, int Skipped, bool MidFlow, string Truth, string Class, long Packets, float[] Features, string Source = "")
 {
-    public FlowRow ToRow() => new() { Features = Features, Label = Class };
+    public FlowRow ToRow() => new() { Features = Features, Label = Class, Group = Group };
 }
 
 /// <summary>A capture file used for training, with its hash for the model card.</summary>
@@ -50,6 +50,7 @@ internal static class TrainingSet
             }
 
             LabelSet[] candidates = LabelsFor(file, labelSets);
+            string source = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file))) ?? string.Empty;
             string stem = System.IO.Path.GetFileNameWithoutExtension(file);
             bool isMidFlowCopy = stem.EndsWith(MidFlowSuffix, StringComparison.Ordinal);
             bool hasMidFlowCopy = names.Contains(stem + MidFlowSuffix);
@@ -79,7 +80,7 @@ internal static class TrainingSet
                         continue;
                     }
 
-                    examples.Add(new Example(name, GroupOf(name), skip, isMidFlowCopy || skip > 0, label.Truth, FlowClasses.FromTruth(label.Truth), flow.Packets, flow.Features));
+                    examples.Add(new Example(name, GroupOf(name), skip, isMidFlowCopy || skip > 0, label.Truth, FlowClasses.FromTruth(label.Truth), flow.Packets, flow.Features, source));
                 }
             }
 

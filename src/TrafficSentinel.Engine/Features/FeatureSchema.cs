@@ -3,13 +3,13 @@ namespace TrafficSentinel.Engine.Features;
 /// <summary>
 /// The feature vector <see cref="FlowFeatures.Extract"/> fills: its length, names and version. A
 /// model records the version it was trained on, and a sensor refuses a model of another version.
-/// Bump <see cref="Version"/> whenever a feature is added, removed, reordered or computed differently.
+/// v2 added the protocol-framing features (37–48). Bump <see cref="Version"/> whenever a feature is added, removed, reordered or computed differently.
 /// </summary>
 public static class FeatureSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
-    public const int Length = 37;
+    public const int Length = 49;
 
     /// <summary>Feature names, in vector order (the model card lists them).</summary>
     public static IReadOnlyList<string> Names { get; } =
@@ -31,5 +31,11 @@ public static class FeatureSchema
         "bit_density_first_payloads",
         "share_payload_multiple_of_16",
         "transport",
+        "share_same_first_byte", "share_same_first_2_bytes", "share_same_first_4_bytes",
+        "share_counter_be32_at_4", "share_counter_be32_at_6", "share_counter_le32_at_8",
+        "share_same_size_as_previous",
+        "share_length_prefixed",
+        "share_tls_record_start", "share_tls_record_aligned", "share_tor_cell_records",
+        "share_dtls_record",
     ];
 }

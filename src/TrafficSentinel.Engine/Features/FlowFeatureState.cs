@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -31,6 +32,10 @@ public enum SeenFlags : byte
     LastToClient = 2,
     ToServer = 4,
     ToClient = 8,
+
+    /// <summary>A framing head (<see cref="FlowFeatureState.HeadToServer"/>) of this direction is stored.</summary>
+    HeadToServer = 16,
+    HeadToClient = 32,
 }
 
 /// <summary>Size and timing statistics of one direction of a flow.</summary>
@@ -55,10 +60,15 @@ public struct DirectionStats
 }
 
 /// <summary>
-/// The flow classifier's per-flow accumulator: 96 bytes inside <see cref="Flows.FlowRecord"/>, updated
+/// The flow classifier's per-flow accumulator: 128 bytes inside <see cref="Flows.FlowRecord"/>, updated
 /// by <see cref="Update"/> for each packet until the flow is judged. Sizes are transport payload
 /// bytes (no link or IP header, so the link type and IP version do not show); times are relative.
-/// Nothing here names an address, port, TTL or other trait of a particular capture.
+/// Besides size and timing statistics it counts protocol framing that survives mid-flow (schema v2):
+/// per direction, whether a payload's first bytes repeat the previous payload's, whether a 32-bit
+/// counter field at a fixed offset advanced by a small step, length-prefix, TLS/DTLS record and
+/// Tor-cell framing. Only equalities and differences between packets of the flow are kept, never
+/// the values themselves, so nothing here names an address, port, TTL, SPI, index or other trait of
+/// a particular capture.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct FlowFeatureState
@@ -74,6 +84,15 @@ public struct FlowFeatureState
     /// <summary>Index 0: client→server; 1: server→client.</summary>
     public DirectionStats ToServer;
     public DirectionStats ToClient;
+
+    /// <summary>
+    /// Per direction, the framing head of the last payload of at least <see cref="HeadBytes"/> bytes:
+    /// payload bytes 0–3 in the low half (little-endian order) and bytes 6–9 in the high half.
+    /// Compared with the next payload of that direction, never exported.
+    /// Kept here, 8-byte aligned, so the whole state stays at 128 bytes.
+    /// </summary>
+    public ulong HeadToServer;
+    public ulong HeadToClient;
 
     public SizeHistogram Histogram;
 
@@ -96,9 +115,62 @@ public struct FlowFeatureState
     /// <summary>Payload packets sampled for bit density so far.</summary>
     public byte Sampled;
 
-    /// <summary>Set bits and bytes in the sampled payload prefixes.</summary>
-    public uint SampledOnes;
-    public uint SampledBytes;
+    /// <summary>Set bits and bytes in the sampled payload prefixes (at most 4 × 64 bytes).</summary>
+    public ushort SampledOnes;
+    public ushort SampledBytes;
+
+
+    /// <summary>Per direction, the length of the last payload whose head was stored.</summary>
+    public ushort LastSizeToServer;
+    public ushort LastSizeToClient;
+
+    /// <summary>Payload packets inspected for framing (saturates at 255; all framing counts stop with it).</summary>
+    public byte Framed;
+
+    /// <summary>Framed payloads of ≥ <see cref="HeadBytes"/> bytes compared with the previous one of their direction.</summary>
+    public byte Compared;
+
+    /// <summary>Compared payloads whose first 1, 2 and 4 bytes equal the previous payload's of the direction.</summary>
+    public byte SameByte1;
+    public byte SameBytes2;
+    public byte SameBytes4;
+
+    /// <summary>
+    /// Compared payloads whose 32-bit field advanced by 1–<see cref="MaxCounterStep"/> (low 16 bits)
+    /// over the previous payload of the direction: big-endian at offset 4 (ESP sequence, OpenVPN
+    /// packet-id over UDP), big-endian at offset 6 (OpenVPN over TCP, after the length prefix),
+    /// little-endian at offset 8 (WireGuard transport counter).
+    /// </summary>
+    public byte CounterBe4;
+    public byte CounterBe6;
+    public byte CounterLe8;
+
+    /// <summary>Compared payloads of the same length as the previous payload of the direction.</summary>
+    public byte SameSize;
+
+    /// <summary>Framed payloads whose first two bytes (big-endian) equal the payload length − 2.</summary>
+    public byte LengthPrefixed;
+
+    /// <summary>Framed payloads starting with a TLS record header (type 0x14–0x17, version 03 00–04).</summary>
+    public byte TlsRecord;
+
+    /// <summary>Framed payloads that are exactly one TLS record (record length == payload length − 5).</summary>
+    public byte TlsAligned;
+
+    /// <summary>TLS application-data records whose length is a whole number of 514-byte Tor cells plus TLS 1.3 (17) or TLS 1.2 GCM (24) overhead.</summary>
+    public byte TorCells;
+
+    /// <summary>Framed payloads that are one DTLS 1.0/1.2 record (type 0x14–0x17, version FE FF/FE FD, length == payload − 13).</summary>
+    public byte DtlsRecord;
+
+    /// <summary>Payload bytes needed for the head comparisons (up to offset 12).</summary>
+    public const int HeadBytes = 12;
+
+    /// <summary>Largest step of a counter field between consecutive payloads of a direction (losses, several records per segment).</summary>
+    public const int MaxCounterStep = 64;
+
+    /// <summary>Payload bytes of a Tor link cell (link protocol ≥ 4).</summary>
+    public const int TorCellBytes = 514;
 
     /// <summary>The size-histogram bin of a payload length: 0, 1–99, 100–299, 300–699, 700–1199, ≥1200.</summary>
     public static int SizeBin(int payloadLength) => payloadLength switch
@@ -155,7 +227,7 @@ public struct FlowFeatureState
         d.PayloadSum += size;
         d.PayloadSquares += (float)size * size;
         d.PayloadMax = Math.Max(d.PayloadMax, size);
-        Seen = (Seen & (SeenFlags.ToServer | SeenFlags.ToClient)) | seen | last;
+        Seen = (Seen & ~(SeenFlags.LastToServer | SeenFlags.LastToClient)) | seen | last;
 
         ref ushort bin = ref Histogram[SizeBin(length)];
         if (bin < ushort.MaxValue)
@@ -184,11 +256,107 @@ public struct FlowFeatureState
             {
                 Sampled++;
                 ReadOnlySpan<byte> sample = payload[..Math.Min(length, SampleBytes)];
-                SampledOnes += (uint)PopCount(sample);
-                SampledBytes += (uint)sample.Length;
+                SampledOnes += (ushort)PopCount(sample);
+                SampledBytes += (ushort)sample.Length;
+            }
+
+            if (Framed < byte.MaxValue)
+            {
+                UpdateFraming(payload, toServer);
             }
         }
     }
+
+    /// <summary>The framing counts of one payload (non-empty, fewer than 255 seen). Constant work: reads at most 13 bytes.</summary>
+    private void UpdateFraming(ReadOnlySpan<byte> payload, bool toServer)
+    {
+        Framed++;
+        int length = payload.Length;
+        if (length >= 2 && BinaryPrimitives.ReadUInt16BigEndian(payload) == length - 2)
+        {
+            LengthPrefixed++;
+        }
+
+        if (length >= 5 && payload[0] is >= 0x14 and <= 0x17 && payload[1] == 3 && payload[2] <= 4)
+        {
+            TlsRecord++;
+            int record = BinaryPrimitives.ReadUInt16BigEndian(payload[3..]);
+            if (record == length - 5)
+            {
+                TlsAligned++;
+            }
+
+            if (payload[0] == 0x17 && record > TorCellBytes && ((record - 17) % TorCellBytes == 0 || (record - 24) % TorCellBytes == 0))
+            {
+                TorCells++;
+            }
+        }
+
+        if (length >= 13 && payload[0] is >= 0x14 and <= 0x17 && payload[1] == 0xFE && payload[2] is 0xFF or 0xFD
+            && BinaryPrimitives.ReadUInt16BigEndian(payload[11..]) == length - 13)
+        {
+            DtlsRecord++;
+        }
+
+        if (length < HeadBytes)
+        {
+            return;
+        }
+
+        ulong head = BinaryPrimitives.ReadUInt32LittleEndian(payload) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(payload[6..]) << 32);
+        SeenFlags flag = toServer ? SeenFlags.HeadToServer : SeenFlags.HeadToClient;
+        ref ulong previous = ref toServer ? ref HeadToServer : ref HeadToClient;
+        ref ushort lastSize = ref toServer ? ref LastSizeToServer : ref LastSizeToClient;
+        ushort size = (ushort)Math.Min(length, ushort.MaxValue);
+        if ((Seen & flag) != 0)
+        {
+            Compared++;
+            ulong same = head ^ previous;
+            if ((same & 0xFF) == 0)
+            {
+                SameByte1++;
+                if ((same & 0xFFFF) == 0)
+                {
+                    SameBytes2++;
+                    if ((same & 0xFFFF_FFFF) == 0)
+                    {
+                        SameBytes4++;
+                    }
+                }
+            }
+
+            // Bytes 6-7 (big-endian) are the low half of a BE32 at offset 4; bytes 8-9 that of a BE32 at 6 and, little-endian, of an LE32 at 8.
+            uint high = (uint)(head >> 32);
+            uint previousHigh = (uint)(previous >> 32);
+            if (SmallStep(Swap16((ushort)high), Swap16((ushort)previousHigh)))
+            {
+                CounterBe4++;
+            }
+
+            if (SmallStep(Swap16((ushort)(high >> 16)), Swap16((ushort)(previousHigh >> 16))))
+            {
+                CounterBe6++;
+            }
+
+            if (SmallStep((ushort)(high >> 16), (ushort)(previousHigh >> 16)))
+            {
+                CounterLe8++;
+            }
+
+            if (size == lastSize)
+            {
+                SameSize++;
+            }
+        }
+
+        previous = head;
+        lastSize = size;
+        Seen |= flag;
+    }
+
+    private static ushort Swap16(ushort value) => (ushort)((value >> 8) | (value << 8));
+
+    private static bool SmallStep(ushort current, ushort previous) => (ushort)(current - previous) is >= 1 and <= MaxCounterStep;
 
     private static int PopCount(ReadOnlySpan<byte> bytes)
     {
@@ -196,7 +364,7 @@ public struct FlowFeatureState
         int i = 0;
         for (; i + 8 <= bytes.Length; i += 8)
         {
-            ones += BitOperations.PopCount(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[i..]));
+            ones += BitOperations.PopCount(BinaryPrimitives.ReadUInt64LittleEndian(bytes[i..]));
         }
 
         for (; i < bytes.Length; i++)

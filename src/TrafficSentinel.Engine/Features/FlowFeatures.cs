@@ -6,7 +6,8 @@ namespace TrafficSentinel.Engine.Features;
 /// <summary>
 /// Turns a flow's <see cref="FlowFeatureState"/> and counters into the classifier's feature vector
 /// (<see cref="FeatureSchema"/>). The one extractor used by training and by the live sensor. No
-/// allocation; values of absent statistics are 0 (−1 for the bit density of a flow without payload).
+/// allocation; values of absent statistics are 0 (−1 for the bit density of a flow without payload and for
+/// framing shares with nothing to compare).
 /// </summary>
 public static class FlowFeatures
 {
@@ -54,7 +55,26 @@ public static class FlowFeatures
             IpProtocol.Udp => 0,
             _ => 2,
         };
+
+        // Framing (schema v2): shares of the payloads compared with the previous one of their direction, or of all framed payloads.
+        float compared = s.Compared;
+        float framed = s.Framed;
+        features[37] = Share(s.SameByte1, compared);
+        features[38] = Share(s.SameBytes2, compared);
+        features[39] = Share(s.SameBytes4, compared);
+        features[40] = Share(s.CounterBe4, compared);
+        features[41] = Share(s.CounterBe6, compared);
+        features[42] = Share(s.CounterLe8, compared);
+        features[43] = Share(s.SameSize, compared);
+        features[44] = Share(s.LengthPrefixed, framed);
+        features[45] = Share(s.TlsRecord, framed);
+        features[46] = Share(s.TlsAligned, framed);
+        features[47] = Share(s.TorCells, framed);
+        features[48] = Share(s.DtlsRecord, framed);
     }
+
+    /// <summary>count / total, or −1 when nothing was counted (no payload of that kind: not the same as a share of 0).</summary>
+    private static float Share(byte count, float total) => total > 0 ? count / total : -1;
 
     private static void Direction(in DirectionStats d, float packets, Span<float> f, int side)
     {

@@ -53,7 +53,7 @@ public sealed class ClassifierLabel(string protocol, string category) : FlowDete
 
     public override DetectorVerdict Inspect(in PacketContext packet, Span<byte> state, ref DetectionMatch match) => DetectorVerdict.Exclude;
 
-    /// <summary>"flow classifier: openvpn p=0.97 after 32 packets (schema v1)"; the evidence code is the flow's packet count.</summary>
+    /// <summary>"flow classifier: openvpn p=0.97 after 32 packets (schema v2)"; the evidence code is the flow's packet count.</summary>
     public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) =>
         string.Create(CultureInfo.InvariantCulture, $"flow classifier: {Protocol} p={match.Confidence:0.00} after {match.EvidenceCode} packets (schema v{FeatureSchema.Version})");
 }
