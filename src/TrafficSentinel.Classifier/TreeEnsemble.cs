@@ -28,24 +28,12 @@ public sealed class TreeEnsemble
         public int Right;
     }
 
-    /// <summary>Trees walked side by side in <see cref="Probability"/>.</summary>
-    private const int Lanes = 4;
-
-    // The stored form (what Write writes and Read checks).
     private readonly Node[] _nodes;
     private readonly double[] _leaves;
     private readonly int[] _roots;
     private readonly double _bias;
     private readonly double _slope;
     private readonly double _offset;
-
-    // The walking form: the internal nodes, then one node per leaf whose two children are itself, so a
-    // walk may take more steps than its tree is deep and stay on its leaf; a leaf's value is found by
-    // its node index. Each group of Lanes consecutive trees is walked for the depth of its deepest tree.
-    private readonly Node[] _walkNodes;
-    private readonly double[] _walkValues;
-    private readonly int[] _walkRoots;
-    private readonly int[] _groupDepth;
 
     private TreeEnsemble(Node[] nodes, double[] leaves, int[] roots, double bias, double slope, double offset)
     {
@@ -55,29 +43,6 @@ public sealed class TreeEnsemble
         _bias = bias;
         _slope = slope;
         _offset = offset;
-
-        int n = nodes.Length;
-        _walkNodes = new Node[n + leaves.Length];
-        _walkValues = new double[n + leaves.Length];
-        for (int i = 0; i < n; i++)
-        {
-            Node node = nodes[i];
-            _walkNodes[i] = new Node { Feature = node.Feature, Threshold = node.Threshold, Left = WalkIndex(node.Left, n), Right = WalkIndex(node.Right, n) };
-        }
-
-        for (int i = 0; i < leaves.Length; i++)
-        {
-            _walkNodes[n + i] = new Node { Feature = 0, Threshold = float.PositiveInfinity, Left = n + i, Right = n + i };
-            _walkValues[n + i] = leaves[i];
-        }
-
-        _walkRoots = new int[roots.Length];
-        _groupDepth = new int[(roots.Length + Lanes - 1) / Lanes];
-        for (int t = 0; t < roots.Length; t++)
-        {
-            _walkRoots[t] = WalkIndex(roots[t], n);
-            _groupDepth[t / Lanes] = Math.Max(_groupDepth[t / Lanes], Depth(nodes, roots[t]));
-        }
     }
 
     public int Trees => _roots.Length;
@@ -87,12 +52,8 @@ public sealed class TreeEnsemble
 
     /// <summary>
     /// The calibrated probability of the class for one feature vector (at least <see cref="MaxFeature"/> + 1 long).
-    /// Four trees are walked side by side, each step a comparison that selects the child by index
-    /// rather than by a branch: a walk is a chain of dependent loads, four chains overlap, and the
-    /// split outcomes, which are random from flow to flow, cost no branch mispredictions. Leaf values
-    /// are added in tree order, so the sum is the one a tree-by-tree walk gives. No bounds checks
-    /// inside the walk: every index was checked when the trees were built or read, and the vector's
-    /// length here.
+    /// One 16-byte node per step, no bounds checks inside the walk: every index was checked when the
+    /// trees were built or read, and the vector's length here.
     /// </summary>
     public float Probability(ReadOnlySpan<float> features)
     {
@@ -102,71 +63,30 @@ public sealed class TreeEnsemble
         }
 
         ref float x = ref MemoryMarshal.GetReference(features);
-        ref Node nodes = ref MemoryMarshal.GetArrayDataReference(_walkNodes);
-        ref double values = ref MemoryMarshal.GetArrayDataReference(_walkValues);
-        ref int roots = ref MemoryMarshal.GetArrayDataReference(_walkRoots);
-        int trees = _walkRoots.Length;
+        ref Node nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
+        ref double leaves = ref MemoryMarshal.GetArrayDataReference(_leaves);
         double sum = _bias;
-        int t = 0;
-        for (int g = 0; t + Lanes <= trees; g++, t += Lanes)
+        foreach (int root in _roots)
         {
-            int a = Unsafe.Add(ref roots, t);
-            int b = Unsafe.Add(ref roots, t + 1);
-            int c = Unsafe.Add(ref roots, t + 2);
-            int d = Unsafe.Add(ref roots, t + 3);
-            for (int step = _groupDepth[g]; step > 0; step--)
+            int n = root;
+            while (n >= 0)
             {
-                a = Step(ref nodes, ref x, a);
-                b = Step(ref nodes, ref x, b);
-                c = Step(ref nodes, ref x, c);
-                d = Step(ref nodes, ref x, d);
-            }
-
-            sum += Unsafe.Add(ref values, a);
-            sum += Unsafe.Add(ref values, b);
-            sum += Unsafe.Add(ref values, c);
-            sum += Unsafe.Add(ref values, d);
-        }
-
-        if (t < trees)
-        {
-            int depth = _groupDepth[t / Lanes];
-            for (; t < trees; t++)
-            {
-                int a = Unsafe.Add(ref roots, t);
-                for (int step = depth; step > 0; step--)
+                ref Node node = ref Unsafe.Add(ref nodes, n);
+                if (Unsafe.Add(ref x, node.Feature) <= node.Threshold)
                 {
-                    a = Step(ref nodes, ref x, a);
+                    n = node.Left;
                 }
-
-                sum += Unsafe.Add(ref values, a);
+                else
+                {
+                    n = node.Right;
+                }
             }
+
+            sum += Unsafe.Add(ref leaves, ~n);
         }
 
         return (float)(1 / (1 + Math.Exp((_slope * (float)sum) + _offset)));
     }
-
-    /// <summary>One step down a tree: left when the feature is ≤ the threshold (as ML.NET), else right (NaN included).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Step(ref Node nodes, ref float x, int index)
-    {
-        ref Node node = ref Unsafe.Add(ref nodes, index);
-        int right = Unsafe.Add(ref x, node.Feature) <= node.Threshold ? 0 : 1;
-        return Unsafe.Add(ref node.Left, right);
-    }
-
-    /// <summary>Steps from a stored-form node or leaf (~index) down to its deepest leaf.</summary>
-    private static int Depth(Node[] nodes, int index)
-    {
-        if (index < 0)
-        {
-            return 0;
-        }
-
-        return 1 + Math.Max(Depth(nodes, nodes[index].Left), Depth(nodes, nodes[index].Right));
-    }
-
-    private static int WalkIndex(int stored, int internalNodes) => stored >= 0 ? stored : internalNodes + ~stored;
 
     /// <summary>The flat form of a calibrated FastTree binary transformer; false for any other model (or categorical splits).</summary>
     public static bool TryFrom(ITransformer transformer, out TreeEnsemble ensemble)
