@@ -8,33 +8,34 @@ using TrafficSentinel.Engine.Pipeline;
 namespace TrafficSentinel.Benchmarks;
 
 /// <summary>
-/// The flow classifier: one prediction with every class model and with the first stage alone
-/// (reused input and scores, 0 B expected), feature extraction plus prediction as the engine calls it, and the replay of the in-memory corpus with
-/// the classifier off (baseline) and on. Uses models/flow-classifier.zip of the checkout, or a
-/// small model trained on synthetic rows when there is none.
+/// The flow classifier's predictions: the first stage alone (the benign model, run for every judged
+/// flow; the baseline), every class model, and feature extraction plus prediction as the engine calls
+/// it; reused input and scores, 0 B expected. The feature vectors are those of the in-memory corpus's
+/// real flows at the point the engine judges them, taken in turn, so the trees' branches are as
+/// unpredictable as in the sensor (one vector over and over would let the branch predictor learn its
+/// path). Uses models/flow-classifier.zip of the checkout, or a small model trained on synthetic rows
+/// when there is none.
 /// </summary>
 [MemoryDiagnoser]
 public class ClassifierBenchmarks
 {
-    private const int MaxPackets = 20_000;
     private MlFlowClassifier _classifier = null!;
     private FlowRecord _flow;
-    private InMemoryCapture _capture = null!;
-    private SensorEngine _withoutMl = null!;
-    private SensorEngine _withMl = null!;
-    private long _clockWithout;
-    private long _clockWith;
+    private float[][] _vectors = null!;
+    private int _next;
 
     [GlobalSetup]
     public void Setup()
     {
-        FlowClassifierModel model = FindModel() is string path ? FlowClassifierModel.Load(path) : SyntheticModel();
+        FlowClassifierModel model = ClassifierReplayBenchmarks.LoadModel();
         _classifier = model.CreateClassifier();
-        var random = new Random(3);
-        for (int i = 0; i < FeatureSchema.Length; i++)
-        {
-            _classifier.Input.Features[i] = (float)(random.NextDouble() * 1000);
-        }
+        var recorder = new RecordingClassifier();
+        var engine = new SensorEngine(InMemoryCapture.EngineOptions, new DetectorSet([]), null, recorder);
+        long clock = 0;
+        InMemoryCapture capture = InMemoryCapture.Load();
+        capture.Replay(engine, ref clock, capture.Count);
+        engine.Finish();
+        _vectors = [.. recorder.Vectors];
 
         _flow.PacketsAtoB = 20;
         _flow.PacketsBtoA = 12;
@@ -42,25 +43,22 @@ public class ClassifierBenchmarks
         _flow.Features.ToServer.PayloadSum = 20 * 700;
         _flow.Features.ToClient.PayloadSum = 12 * 900;
         _flow.LastSeenMicros = 2_000_000;
-
-        _capture = InMemoryCapture.Load();
-        _withoutMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault());
-        _withMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault(), null, model.CreateClassifier());
-    }
-
-    [Benchmark]
-    public int Predict()
-    {
-        _classifier.Input.Features[0] += 1;
-        return _classifier.Predict(out _);
     }
 
     /// <summary>The first stage alone (the benign model), what the sensor runs for every judged flow.</summary>
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public float PredictTunnelProbability()
     {
-        _classifier.Input.Features[0] += 1;
+        NextVector();
         return _classifier.TunnelProbability();
+    }
+
+    /// <summary>Every class model (the second stage runs them for flows above the threshold).</summary>
+    [Benchmark]
+    public int Predict()
+    {
+        NextVector();
+        return _classifier.Predict(out _);
     }
 
     [Benchmark]
@@ -71,11 +69,66 @@ public class ClassifierBenchmarks
         return _classifier.TryClassify(in _flow, ref verdict);
     }
 
-    [Benchmark(OperationsPerInvoke = MaxPackets)]
+    private void NextVector()
+    {
+        float[] vector = _vectors[_next];
+        _next = _next + 1 == _vectors.Length ? 0 : _next + 1;
+        vector.CopyTo(_classifier.Input.Features, 0);
+    }
+
+    /// <summary>Records the feature vector of every flow the engine would judge (setup only).</summary>
+    private sealed class RecordingClassifier : IFlowClassifier
+    {
+        public List<float[]> Vectors { get; } = [];
+
+        public int PacketThreshold => 32;
+
+        public IReadOnlyList<ClassifierLabel> Labels { get; } = [];
+
+        public bool TryClassify(in FlowRecord flow, ref ClassifierVerdict verdict)
+        {
+            if (flow.Packets >= 3)
+            {
+                var features = new float[FeatureSchema.Length];
+                FlowFeatures.Extract(in flow, features);
+                Vectors.Add(features);
+            }
+
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// The replay of the in-memory corpus with every detector, the flow classifier off (baseline) and
+/// on: what the classifier adds per packet (feature accumulation and the judgements), 0 B expected.
+/// </summary>
+[MemoryDiagnoser]
+public class ClassifierReplayBenchmarks
+{
+    private const int MaxPackets = 20_000;
+    private InMemoryCapture _capture = null!;
+    private SensorEngine _withoutMl = null!;
+    private SensorEngine _withMl = null!;
+    private long _clockWithout;
+    private long _clockWith;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _capture = InMemoryCapture.Load();
+        _withoutMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault());
+        _withMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault(), null, LoadModel().CreateClassifier());
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = MaxPackets)]
     public long ReplayWithoutMl() => Replay(_withoutMl, ref _clockWithout);
 
     [Benchmark(OperationsPerInvoke = MaxPackets)]
     public long ReplayWithMl() => Replay(_withMl, ref _clockWith);
+
+    /// <summary>models/flow-classifier.zip of the checkout, or a small model trained on synthetic rows.</summary>
+    internal static FlowClassifierModel LoadModel() => FindModel() is string path ? FlowClassifierModel.Load(path) : SyntheticModel();
 
     private long Replay(SensorEngine engine, ref long clock)
     {
