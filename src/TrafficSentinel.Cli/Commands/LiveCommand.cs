@@ -52,7 +52,7 @@ internal static class LiveCommand
 
         int threads = live.Threads;
         using (source)
-        using (var run = new SensorRun(settings with { MaxFlows = Math.Max(1, settings.MaxFlows / Math.Max(1, threads)) }, console, detectors))
+        using (var run = new SensorRun(settings.PerPacketThread(threads), console, detectors))
         {
             run.SourcesTotal = 1;
             SensorEngine engine = run.Engine;

@@ -42,7 +42,7 @@ internal static class ReplayCommand
             return ExitCodes.CannotStart;
         }
 
-        using var run = new SensorRun(settings with { MaxFlows = Math.Max(1, settings.MaxFlows / Math.Max(1, threads)) }, console, detectors, extraSinks) { SourcesTotal = files.Count };
+        using var run = new SensorRun(settings.PerPacketThread(threads), console, detectors, extraSinks) { SourcesTotal = files.Count };
         PacketWorkers? workers = threads > 0 ? new PacketWorkers(run, threads, files, continuous, moreDetectors ?? (() => detectors)) : null;
         bool showProgress = progress && console.ErrorIsTerminal;
         for (int i = 0; i < files.Count; i++)

@@ -27,6 +27,13 @@ internal sealed record SensorSettings
 
     public int QueueCapacity { get; init; } = Alerts.AlertDispatcher.DefaultQueueCapacity;
 
+    /// <summary>
+    /// The settings of each engine when <paramref name="packetThreads"/> packet threads share the run
+    /// (0: one engine on the reading thread): the <see cref="MaxFlows"/> cap is divided among them.
+    /// </summary>
+    public SensorSettings PerPacketThread(int packetThreads) =>
+        this with { MaxFlows = Math.Max(1, MaxFlows / Math.Max(1, packetThreads)) };
+
     public EngineOptions ToEngineOptions() => new()
     {
         Flows = new FlowTableOptions
