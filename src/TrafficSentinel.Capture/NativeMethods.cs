@@ -48,19 +48,8 @@ internal static unsafe class NativeMethods
     /// <summary><c>pcap_get_selectable_fd</c>; -1 when the handle has none.</summary>
     public static int GetSelectableFd(SafeHandle pcap)
     {
-        bool added = false;
-        try
-        {
-            pcap.DangerousAddRef(ref added);
-            return s_pcapGetSelectableFd(pcap.DangerousGetHandle());
-        }
-        finally
-        {
-            if (added)
-            {
-                pcap.DangerousRelease();
-            }
-        }
+        using var handle = new HandleLease(pcap);
+        return s_pcapGetSelectableFd(handle.Value);
     }
 
     /// <summary>
@@ -72,24 +61,13 @@ internal static unsafe class NativeMethods
     {
         // Room to spare in case a libpcap build appends fields (Windows builds do).
         uint* stat = stackalloc uint[8];
-        bool added = false;
-        try
+        using var handle = new HandleLease(pcap);
+        if (s_pcapStats(handle.Value, stat) == 0)
         {
-            pcap.DangerousAddRef(ref added);
-            if (s_pcapStats(pcap.DangerousGetHandle(), stat) == 0)
-            {
-                received = stat[0];
-                dropped = stat[1];
-                interfaceDropped = stat[2];
-                return true;
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                pcap.DangerousRelease();
-            }
+            received = stat[0];
+            dropped = stat[1];
+            interfaceDropped = stat[2];
+            return true;
         }
 
         received = dropped = interfaceDropped = 0;
@@ -145,25 +123,14 @@ internal static unsafe class NativeMethods
             return false;
         }
 
-        bool added = false;
-        try
-        {
-            pcap.DangerousAddRef(ref added);
-            IntPtr file = s_pcapFile(pcap.DangerousGetHandle());
-            const int SeekCurrent = 1;
-            const int FullyBuffered = 0; // _IOFBF
-            return file != IntPtr.Zero
-                && s_fileno(file) is int fd and >= 0
-                && s_lseek(fd, 0, SeekCurrent) >= 0
-                && s_setvbuf(file, buffer, FullyBuffered, size) == 0;
-        }
-        finally
-        {
-            if (added)
-            {
-                pcap.DangerousRelease();
-            }
-        }
+        const int SeekCurrent = 1;
+        const int FullyBuffered = 0; // _IOFBF
+        using var handle = new HandleLease(pcap);
+        IntPtr file = s_pcapFile(handle.Value);
+        return file != IntPtr.Zero
+            && s_fileno(file) is int fd and >= 0
+            && s_lseek(fd, 0, SeekCurrent) >= 0
+            && s_setvbuf(file, buffer, FullyBuffered, size) == 0;
     }
 
     private static IntPtr Load(string[] names)
@@ -186,6 +153,33 @@ internal static unsafe class NativeMethods
 
     private static IntPtr Export(IntPtr library, string name) =>
         library != IntPtr.Zero && NativeLibrary.TryGetExport(library, name, out IntPtr function) ? function : IntPtr.Zero;
+
+    /// <summary>
+    /// The raw pcap handle for one native call: holds a reference on the <see cref="SafeHandle"/>, so
+    /// a concurrent close cannot free it mid-call, and releases it when disposed.
+    /// </summary>
+    private readonly ref struct HandleLease
+    {
+        private readonly SafeHandle _handle;
+        private readonly bool _added;
+
+        public HandleLease(SafeHandle handle)
+        {
+            _handle = handle;
+            handle.DangerousAddRef(ref _added);
+            Value = handle.DangerousGetHandle();
+        }
+
+        public IntPtr Value { get; }
+
+        public void Dispose()
+        {
+            if (_added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
 
     /// <summary><c>struct pollfd</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
