@@ -205,15 +205,7 @@ public sealed class FlowClassifierModel
             using ZipArchive zip = ZipFile.OpenRead(path);
             for (int c = 0; c < ensembles.Length; c++)
             {
-                ZipArchiveEntry entry = zip.GetEntry(TreesEntryPrefix + info.Classes[c] + ".bin")
-                    ?? throw new ModelSchemaException(path + ": the trees of class " + info.Classes[c] + " are missing; retrain it with 'sentinel train'");
-                using var buffer = new MemoryStream();
-                using (Stream s = entry.Open())
-                {
-                    s.CopyTo(buffer);
-                }
-
-                buffer.Position = 0;
+                using MemoryStream buffer = CopyEntry(zip, TreesEntryPrefix + info.Classes[c] + ".bin", path + ": the trees of class " + info.Classes[c] + " are missing; retrain it with 'sentinel train'");
                 ensembles[c] = TreeEnsemble.Read(buffer, FeatureSchema.Length);
             }
         }
@@ -236,15 +228,7 @@ public sealed class FlowClassifierModel
             using ZipArchive zip = ZipFile.OpenRead(path);
             for (int c = 0; c < transformers.Length; c++)
             {
-                ZipArchiveEntry entry = zip.GetEntry(ClassEntryPrefix + info.Classes[c] + ".zip")
-                    ?? throw new ModelSchemaException(path + ": the model of class " + info.Classes[c] + " is missing");
-                using var inner = new MemoryStream();
-                using (Stream s = entry.Open())
-                {
-                    s.CopyTo(inner);
-                }
-
-                inner.Position = 0;
+                using MemoryStream inner = CopyEntry(zip, ClassEntryPrefix + info.Classes[c] + ".zip", path + ": the model of class " + info.Classes[c] + " is missing");
                 transformers[c] = context.Model.Load(inner, out DataViewSchema inputSchema);
                 schema ??= inputSchema;
             }
@@ -255,6 +239,20 @@ public sealed class FlowClassifierModel
         }
 
         return (context, transformers, schema!);
+    }
+
+    /// <summary>An entry of the model zip copied into memory (positioned at 0); <paramref name="missing"/> is the message when it is absent.</summary>
+    private static MemoryStream CopyEntry(ZipArchive zip, string name, string missing)
+    {
+        ZipArchiveEntry entry = zip.GetEntry(name) ?? throw new ModelSchemaException(missing);
+        var buffer = new MemoryStream();
+        using (Stream s = entry.Open())
+        {
+            s.CopyTo(buffer);
+        }
+
+        buffer.Position = 0;
+        return buffer;
     }
 
     /// <summary>Reads only the <see cref="ModelInfo"/> of a model file.</summary>
@@ -274,7 +272,7 @@ public sealed class FlowClassifierModel
         }
     }
 
-    /// <summary>A classifier for one engine thread (its own prediction engines and buffers).</summary>
+    /// <summary>A classifier for one engine thread (its own input and score buffers; the trees are shared).</summary>
     public MlFlowClassifier CreateClassifier(float? threshold = null, int? packetThreshold = null) =>
         new(this, threshold ?? Info.Threshold, packetThreshold ?? Info.PacketThreshold);
 
