@@ -66,13 +66,12 @@ public sealed class MlFlowClassifier : IFlowClassifier
         }
 
         FlowFeatures.Extract(in flow, _input.Features);
-        float tunnel = 1 - _ensembles[_benignIndex].Probability(_input.Features);
-        if (tunnel < Threshold)
+        if (TunnelProbability() < Threshold)
         {
             return false;
         }
 
-        int cls = Predict(out tunnel);
+        int cls = ScoreTunnelClasses(out float tunnel);
         if (cls < 0 || tunnel < Threshold)
         {
             return false;
@@ -86,16 +85,34 @@ public sealed class MlFlowClassifier : IFlowClassifier
     /// <summary>Scores the features already in <see cref="Input"/> with every class model; returns the best tunnel class (model index).</summary>
     internal int Predict(out float tunnelProbability)
     {
+        TunnelProbability();
+        return ScoreTunnelClasses(out tunnelProbability);
+    }
+
+    /// <summary>
+    /// The first stage: scores the benign model on the features in <see cref="Input"/> (into
+    /// <see cref="Scores"/>) and returns the tunnel probability, 1 − p(benign).
+    /// </summary>
+    internal float TunnelProbability()
+    {
+        float benign = _ensembles[_benignIndex].Probability(_input.Features);
+        _scores[_benignIndex] = benign;
+        return 1 - benign;
+    }
+
+    /// <summary>The second stage: scores the tunnel class models, the benign score being already in <see cref="Scores"/>.</summary>
+    private int ScoreTunnelClasses(out float tunnelProbability)
+    {
         for (int c = 0; c < _ensembles.Length; c++)
         {
-            _scores[c] = _ensembles[c].Probability(_input.Features);
+            if (c != _benignIndex)
+            {
+                _scores[c] = _ensembles[c].Probability(_input.Features);
+            }
         }
 
         return FlowClassifierModel.Decide(_scores, _benignIndex, out tunnelProbability);
     }
-
-    /// <summary>The tunnel probability (1 − p(benign)) of the features in <see cref="Input"/>: the first stage alone.</summary>
-    internal float TunnelProbability() => 1 - _ensembles[_benignIndex].Probability(_input.Features);
 
     /// <summary>The reused input row (for benchmarks and tests).</summary>
     internal FlowRow Input => _input;
