@@ -35,9 +35,12 @@ public sealed record ModelInfo
     [JsonPropertyName("seed")]
     public int Seed { get; init; }
 
-    public string ToJson() => JsonSerializer.Serialize(this, s_options);
+    public string ToJson() => JsonSerializer.Serialize(this, ModelInfoJson.Default.ModelInfo);
 
-    public static ModelInfo? FromJson(string json) => JsonSerializer.Deserialize<ModelInfo>(json, s_options);
-
-    private static readonly JsonSerializerOptions s_options = new() { WriteIndented = true };
+    public static ModelInfo? FromJson(string json) => JsonSerializer.Deserialize(json, ModelInfoJson.Default.ModelInfo);
 }
+
+/// <summary>Compile-time JSON (de)serialization of <see cref="ModelInfo"/>: no reflection at start-up, where a sensor loads its model.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(ModelInfo))]
+internal sealed partial class ModelInfoJson : JsonSerializerContext;
