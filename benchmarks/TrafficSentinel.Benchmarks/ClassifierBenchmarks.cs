@@ -104,14 +104,18 @@ public class ClassifierBenchmarks
 /// on: what the classifier adds per packet (feature accumulation and the judgements), 0 B expected.
 /// </summary>
 [MemoryDiagnoser]
-public class ClassifierReplayBenchmarks
+public class ClassifierReplayBenchmarks : IDisposable
 {
     private const int MaxPackets = 20_000;
     private InMemoryCapture _capture = null!;
     private SensorEngine _withoutMl = null!;
     private SensorEngine _withMl = null!;
+    private SensorEngine _featuresOnly = null!;
+    private SensorEngine _withMlThread = null!;
     private long _clockWithout;
     private long _clockWith;
+    private long _clockFeatures;
+    private long _clockThread;
 
     [GlobalSetup]
     public void Setup()
@@ -119,6 +123,8 @@ public class ClassifierReplayBenchmarks
         _capture = InMemoryCapture.Load();
         _withoutMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault());
         _withMl = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault(), null, LoadModel().CreateClassifier());
+        _featuresOnly = new SensorEngine(InMemoryCapture.EngineOptions, DetectorRegistry.CreateDefault(), null, new NeverTunnel());
+        _withMlThread = new SensorEngine(InMemoryCapture.EngineOptions with { ClassifierThread = true }, DetectorRegistry.CreateDefault(), null, LoadModel().CreateClassifier());
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = MaxPackets)]
@@ -126,6 +132,24 @@ public class ClassifierReplayBenchmarks
 
     [Benchmark(OperationsPerInvoke = MaxPackets)]
     public long ReplayWithMl() => Replay(_withMl, ref _clockWith);
+
+    /// <summary>The classifier on a thread of its own (the sensor's default): the packet thread's share.</summary>
+    [Benchmark(OperationsPerInvoke = MaxPackets)]
+    public long ReplayWithMlThread() => Replay(_withMlThread, ref _clockThread);
+
+    /// <summary>Feature accumulation alone: a classifier that judges every flow benign without looking.</summary>
+    [Benchmark(OperationsPerInvoke = MaxPackets)]
+    public long ReplayWithFeaturesOnly() => Replay(_featuresOnly, ref _clockFeatures);
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _withoutMl.Dispose();
+        _withMl.Dispose();
+        _featuresOnly.Dispose();
+        _withMlThread.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>models/flow-classifier.zip of the checkout, or a small model trained on synthetic rows.</summary>
     internal static FlowClassifierModel LoadModel() => FindModel() is string path ? FlowClassifierModel.Load(path) : SyntheticModel();
@@ -168,5 +192,14 @@ public class ClassifierReplayBenchmarks
         }
 
         return FlowClassifierModel.Train(rows, new TrainingOptions { Trees = 100, Leaves = 16 });
+    }
+
+    private sealed class NeverTunnel : IFlowClassifier
+    {
+        public int PacketThreshold => 32;
+
+        public IReadOnlyList<ClassifierLabel> Labels { get; } = [];
+
+        public bool TryClassify(in FlowRecord flow, ref ClassifierVerdict verdict) => false;
     }
 }

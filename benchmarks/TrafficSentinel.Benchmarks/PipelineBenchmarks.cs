@@ -11,7 +11,7 @@ namespace TrafficSentinel.Benchmarks;
 /// moving on between invocations) so flows are created, expire and are recreated as in a long replay.
 /// </summary>
 [MemoryDiagnoser]
-public class PipelineBenchmarks
+public class PipelineBenchmarks : IDisposable
 {
     private const int MaxPackets = 20_000;
     private InMemoryCapture _capture = null!;
@@ -47,5 +47,12 @@ public class PipelineBenchmarks
     {
         _capture.Replay(_engine, ref _clock, MaxPackets);
         return _engine.Flows.Count;
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _engine.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

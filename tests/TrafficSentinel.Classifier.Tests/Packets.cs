@@ -50,6 +50,8 @@ internal sealed class ProbeClassifier(int packetThreshold, bool answer = false) 
 
     public bool Record { get; set; } = true;
 
+    public int MinPackets { get; init; }
+
     public bool TryClassify(in FlowRecord flow, ref ClassifierVerdict verdict)
     {
         if (Record)

@@ -79,4 +79,26 @@ public sealed class FlowClassifierCliTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.DoesNotMatch(@"(?m)^classifier ", result.Error);
     }
+
+    [SkippableFact]
+    public void Replay_ClassifierThreadAndInline_GiveTheSameAlerts()
+    {
+        string? root = RepoRoot();
+        Skip.If(root is null, "models/flow-classifier.zip not found");
+        string captures = Path.Combine(root!, "captures");
+        string model = Path.Combine(root!, "models", "flow-classifier.zip");
+        string threaded = Path.Combine(_temp, "thread.jsonl");
+        string inline = Path.Combine(_temp, "inline.jsonl");
+
+        CliResult a = CliRunner.Run(null, "replay", captures, "--model", model, "-o", "jsonl:" + threaded);
+        CliResult b = CliRunner.Run(null, "replay", captures, "--model", model, "--ml-inline", "-o", "jsonl:" + inline);
+
+        Assert.Equal(0, a.ExitCode);
+        Assert.Equal(0, b.ExitCode);
+        Assert.Matches(@"(?m)^classifier +.* on a classifier thread \(the packet thread waited for it \d+ times\)", a.Error);
+        Assert.Matches(@"(?m)^classifier +.* on the packet thread, model ", b.Error);
+        string[] fromThread = [.. File.ReadAllLines(threaded).Order(StringComparer.Ordinal)];
+        Assert.Contains(fromThread, line => line.Contains("\"method\":\"ml\"", StringComparison.Ordinal));
+        Assert.Equal(File.ReadAllLines(inline).Order(StringComparer.Ordinal), fromThread);
+    }
 }

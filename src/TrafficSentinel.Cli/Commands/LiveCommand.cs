@@ -37,6 +37,9 @@ internal static class LiveCommand
     /// <summary>Longest a packet waits in a worker's ring for its batch to fill before the reader publishes it anyway.</summary>
     private const long MaxHandOffDelayMs = 20;
 
+    /// <summary>Longest the engines go without a clock tick (a read timeout ticks too), so classifier alerts come out within it.</summary>
+    private const long MaxTickDelayMs = 250;
+
     public static int Run(LiveSettings live, SensorSettings settings, CliConsole console, DetectorSet detectors, Func<DetectorSet>? moreDetectors = null, CancellationToken externalStop = default)
     {
         LiveCaptureSource source;
@@ -77,7 +80,24 @@ internal static class LiveCommand
             long statsEvery = (long)(live.StatsIntervalSeconds * 1000);
             long nextStats = statsEvery > 0 ? started + statsEvery : long.MaxValue;
             long lastHandOff = started;
+            long lastTick = started;
             int exitCode = ExitCodes.Ok;
+
+            // Packet time follows the wall clock; the engines expire idle flows and report the classifier thread's verdicts.
+            void Tick()
+            {
+                lastTick = Environment.TickCount64;
+                long nowMicros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+                if (workers is null)
+                {
+                    engine.AdvanceTime(nowMicros);
+                }
+                else
+                {
+                    workers.Tick(nowMicros);
+                }
+            }
+
             while (!stop.IsCancellationRequested)
             {
                 ReadStatus status = source.ReadNext(out RawPacket packet);
@@ -100,15 +120,7 @@ internal static class LiveCommand
                 else if (status == ReadStatus.Timeout)
                 {
                     // No packet yet: let packet time follow the wall clock so timeouts still fire.
-                    long nowMicros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
-                    if (workers is null)
-                    {
-                        engine.AdvanceTime(nowMicros);
-                    }
-                    else
-                    {
-                        workers.Tick(nowMicros);
-                    }
+                    Tick();
                 }
                 else if (status == ReadStatus.Error)
                 {
@@ -135,6 +147,12 @@ internal static class LiveCommand
                 {
                     lastHandOff = now;
                     workers.Flush();
+                }
+
+                if (now - lastTick >= MaxTickDelayMs)
+                {
+                    // A busy link keeps read timeouts away, but the classifier thread's verdicts must still come out.
+                    Tick();
                 }
 
                 if (now >= nextStats)

@@ -86,6 +86,7 @@ internal static class ReplayCommand
             if (workers is null)
             {
                 engine.SetLinkType(source.LinkType);
+                engine.TakeClassifierResults(); // alerts of judgements made in the previous file name that file
                 run.Bridge.CurrentFile = path;
             }
             else

@@ -182,6 +182,7 @@ internal sealed class PacketWorkers
 
                     current = packet.Tag;
                     engine.SetLinkType(_linkTypes[current]);
+                    engine.TakeClassifierResults(); // alerts of judgements made in the previous file name that file
                     bridge.CurrentFile = _sources[current];
                 }
 

@@ -134,7 +134,10 @@ internal sealed class SensorRun : IDisposable
             : N(alerts.Values.Sum()) + ": " + string.Join(", ", alerts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
         if (Engine.Classifier is { } classifier)
         {
-            w.WriteLine(Row("classifier", N(Sum(e => e.FlowsClassified)) + " undecided flows handed to the classifier (at " + N(classifier.PacketThreshold) + " packets or flow end), model " + _classifierSource));
+            string where = _settings.ClassifierThread
+                ? ", on a classifier thread (the packet thread waited for it " + N(Sum(e => e.ClassifierWaits)) + " times)"
+                : ", on the packet thread";
+            w.WriteLine(Row("classifier", N(Sum(e => e.FlowsClassified)) + " undecided flows handed to the classifier (at " + N(classifier.PacketThreshold) + " packets or flow end)" + where + ", model " + _classifierSource));
         }
 
         foreach (SinkStatistics s in Dispatcher.GetStatistics())
@@ -164,6 +167,11 @@ internal sealed class SensorRun : IDisposable
     public void Dispose()
     {
         Complete();
+        foreach (SensorShard shard in _shards)
+        {
+            shard.Engine.Dispose();
+        }
+
         Dispatcher.Dispose();
     }
 

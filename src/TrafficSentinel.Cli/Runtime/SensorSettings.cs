@@ -22,6 +22,9 @@ internal sealed record SensorSettings
     /// <summary>Makes another classifier on the same model, for another packet thread (a classifier is not thread-safe).</summary>
     public Func<Engine.Features.IFlowClassifier>? NewClassifier { get; init; }
 
+    /// <summary>Judge flows on a classifier thread per engine (false: on the packet thread; <c>--ml-inline</c>).</summary>
+    public bool ClassifierThread { get; init; } = true;
+
     /// <summary>Where the classifier's model came from, for the summary.</summary>
     public string? ClassifierSource { get; init; }
 
@@ -36,6 +39,7 @@ internal sealed record SensorSettings
 
     public EngineOptions ToEngineOptions() => new()
     {
+        ClassifierThread = ClassifierThread,
         Flows = new FlowTableOptions
         {
             MaxFlows = MaxFlows,

@@ -25,6 +25,9 @@ public interface IFlowClassifier
     /// <summary>Packets (both directions) after which a flow is judged, if it has not ended before.</summary>
     int PacketThreshold { get; }
 
+    /// <summary>Flows with fewer packets are never judged: the engine does not hand them over (default: all are).</summary>
+    int MinPackets => 0;
+
     /// <summary>The classes an alert may name (tunnels only: "benign" is never reported).</summary>
     IReadOnlyList<ClassifierLabel> Labels { get; }
 

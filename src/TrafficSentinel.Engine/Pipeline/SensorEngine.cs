@@ -8,13 +8,18 @@ namespace TrafficSentinel.Engine.Pipeline;
 /// <summary>
 /// The per-packet pipeline: decode, track the flow, offer the payload to the detectors the flow
 /// still interests, and report detections and ended flows to the observer. One instance per
-/// packet thread; <c>ProcessPacket</c> allocates nothing and never throws on bad input.
+/// packet thread; <c>ProcessPacket</c> allocates nothing and never throws on bad input. With
+/// <see cref="EngineOptions.ClassifierThread"/> the flow classifier runs on a thread of the engine's
+/// own; dispose the engine to stop it.
 /// </summary>
-public sealed class SensorEngine : IFlowObserver
+public sealed class SensorEngine : IFlowObserver, IDisposable
 {
     private readonly FlowTable _flows;
     private readonly DetectorSet _detectors;
     private readonly IEngineObserver? _observer;
+
+    /// <summary>A judgement made on the classifier thread is reported once this many packets have followed it (or sooner).</summary>
+    public const long ClassifierLagPackets = 8192;
     private readonly long _sweepInterval;
     private readonly ulong _tcpMask;
     private readonly ulong _udpMask;
@@ -22,6 +27,11 @@ public sealed class SensorEngine : IFlowObserver
     private readonly IFlowClassifier? _classifier;
     private readonly ulong[] _classifierBits = [];
     private readonly long _classifierThreshold = long.MaxValue;
+    private readonly long _classifierMinPackets;
+    private readonly ClassifierQueue? _classifierQueue;
+
+    // The packet count at which the oldest judgement on the classifier thread is due back (see TakeDueClassified).
+    private long _classifierDue = long.MaxValue;
     private int _linkType = Decoding.LinkType.Ethernet;
     private long _clock = long.MinValue;
     private long _nextSweep = long.MinValue;
@@ -45,6 +55,11 @@ public sealed class SensorEngine : IFlowObserver
             _classifier = classifier;
             _classifierThreshold = Math.Max(1, classifier.PacketThreshold);
             _classifierBits = ClassifierBits(detectors, classifier);
+            _classifierMinPackets = classifier.MinPackets;
+            if (options.ClassifierThread)
+            {
+                _classifierQueue = new ClassifierQueue(classifier, options.ClassifierQueueCapacity, "sentinel classifier");
+            }
         }
     }
 
@@ -59,6 +74,9 @@ public sealed class SensorEngine : IFlowObserver
 
     /// <summary>Flows handed to the classifier so far.</summary>
     public long FlowsClassified { get; private set; }
+
+    /// <summary>Times the packet thread waited for the classifier thread to judge a flow (0 without one).</summary>
+    public long ClassifierWaits => _classifierQueue?.EngineWaits ?? 0;
 
     /// <summary>The engine's packet-time clock: the latest timestamp seen, never going back.</summary>
     public long ClockMicros => _clock;
@@ -92,6 +110,11 @@ public sealed class SensorEngine : IFlowObserver
         }
 
         long now = AdvanceClock(clockMicros);
+        if (counters.Packets >= _classifierDue)
+        {
+            TakeDueClassified();
+        }
+
         int index = _flows.Track(in info, now, out bool fromA, out _);
         ref FlowRecord flow = ref _flows[index];
         bool hasPayload = info.PayloadLength > 0;
@@ -130,7 +153,7 @@ public sealed class SensorEngine : IFlowObserver
 
         if (classify && (flow.Flags & FlowFlags.Decided) == 0 && flow.PacketsAtoB + flow.PacketsBtoA >= _classifierThreshold)
         {
-            Classify(ref flow, in info, timestampMicros, packetNumber);
+            Classify(ref flow, index, in info, timestampMicros, packetNumber);
         }
 
         if (info.Protocol == IpProtocol.Tcp && (info.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0)
@@ -139,11 +162,28 @@ public sealed class SensorEngine : IFlowObserver
         }
     }
 
-    /// <summary>Moves packet time forward without a packet (live capture's read timeouts) and runs expiry.</summary>
-    public void AdvanceTime(long nowMicros) => AdvanceClock(nowMicros);
+    /// <summary>
+    /// Moves packet time forward without a packet (live capture's read timeouts) and runs expiry;
+    /// reports every judgement handed to the classifier thread so far (the link is quiet).
+    /// </summary>
+    public void AdvanceTime(long nowMicros)
+    {
+        AdvanceClock(nowMicros);
+        TakeClassified(long.MaxValue);
+    }
 
-    /// <summary>Ends every remaining flow (end of input, or the sensor stopping).</summary>
-    public void Finish() => _flows.Flush(FlowEndReason.EndOfInput);
+    /// <summary>
+    /// Reports every judgement handed to the classifier thread so far, waiting for the thread; call it
+    /// before the observer's context changes (another capture file joining a continuous replay).
+    /// </summary>
+    public void TakeClassifierResults() => TakeClassified(long.MaxValue);
+
+    /// <summary>Ends every remaining flow (end of input, or the sensor stopping) and reports every judgement still on the classifier thread.</summary>
+    public void Finish()
+    {
+        _flows.Flush(FlowEndReason.EndOfInput);
+        TakeClassified(long.MaxValue);
+    }
 
     /// <summary>
     /// Ends a capture source whose flows must not run on into the next one: every flow ends and
@@ -152,6 +192,7 @@ public sealed class SensorEngine : IFlowObserver
     public void EndOfSource()
     {
         _flows.Flush(FlowEndReason.EndOfInput);
+        TakeClassified(long.MaxValue);
         _clock = long.MinValue;
         _nextSweep = long.MinValue;
     }
@@ -161,7 +202,7 @@ public sealed class SensorEngine : IFlowObserver
         if (_classifier is not null && (flow.Flags & (FlowFlags.Decided | FlowFlags.Classified)) == 0)
         {
             PacketInfo noPacket = default;
-            Classify(ref flow, in noPacket, flow.LastSeenMicros, 0);
+            Classify(ref flow, -1, in noPacket, flow.LastSeenMicros, 0);
         }
 
         _observer?.OnFlowEnded(ref flow, reason);
@@ -252,6 +293,13 @@ public sealed class SensorEngine : IFlowObserver
             excluded |= bit;
             if (verdict == DetectorVerdict.Match)
             {
+                if ((flow.Flags & FlowFlags.Classified) != 0)
+                {
+                    // Its judgement may still be on the classifier thread: report it first, as an inline
+                    // classifier would have, so the one-alert-per-protocol rule gives the same alerts.
+                    TakeClassified(long.MaxValue);
+                }
+
                 flow.ExcludedDetectors = excluded;
                 flow.Flags |= FlowFlags.Decided;
                 ulong protocolBit = 1UL << _detectors.ProtocolBit(i);
@@ -273,24 +321,129 @@ public sealed class SensorEngine : IFlowObserver
         }
     }
 
-    /// <summary>Judges an undecided flow once; a tunnel verdict goes to the observer like a detection.</summary>
-    private void Classify(ref FlowRecord flow, in PacketInfo info, long timestampMicros, long packetNumber)
+    /// <summary>
+    /// Judges an undecided flow once (<paramref name="index"/>: its flow-table slot, −1 when it has
+    /// ended); a tunnel verdict goes to the observer like a detection, at once or, with a classifier
+    /// thread, when <see cref="TakeClassified"/> takes it back.
+    /// </summary>
+    private void Classify(ref FlowRecord flow, int index, in PacketInfo info, long timestampMicros, long packetNumber)
     {
         flow.Flags |= FlowFlags.Classified;
         FlowsClassified++;
-        ClassifierVerdict verdict = default;
-        if (!_classifier!.TryClassify(in flow, ref verdict) || (uint)verdict.LabelIndex >= (uint)_classifierBits.Length)
+        if (flow.Packets < _classifierMinPackets)
         {
             return;
+        }
+
+        if (_classifierQueue is { } queue)
+        {
+            if (queue.IsFull)
+            {
+                TakeClassified(queue.Tail + 1);
+            }
+
+            ref ClassifierRequest request = ref queue.Reserve();
+            request.Flow = flow;
+            request.Packet = info;
+            request.TimestampMicros = timestampMicros;
+            request.PacketNumber = packetNumber;
+            request.FlowIndex = index;
+            request.PublishedAtPacket = Counters.Packets;
+            queue.Publish();
+            if (_classifierDue == long.MaxValue)
+            {
+                _classifierDue = request.PublishedAtPacket + ClassifierLagPackets;
+            }
+
+            return;
+        }
+
+        ClassifierVerdict verdict = default;
+        if (_classifier!.TryClassify(in flow, ref verdict) && ClaimClassifierAlert(ref flow.AlertedProtocols, verdict))
+        {
+            ReportClassified(in flow, verdict, in info, timestampMicros, packetNumber);
+        }
+    }
+
+    /// <summary>
+    /// Reports the classifier thread's judgements handed over before position <paramref name="upTo"/>,
+    /// oldest first, waiting for those not judged yet. A flow still in the table takes the alert's
+    /// protocol bit, so a detector matching it later does not alert the same protocol again (and a
+    /// detector that already did keeps the classifier from repeating it).
+    /// </summary>
+    private void TakeClassified(long upTo)
+    {
+        if (_classifierQueue is not { } queue)
+        {
+            return;
+        }
+
+        while (queue.Tail < Math.Min(upTo, queue.Head))
+        {
+            ref ClassifierRequest request = ref queue.WaitOldest();
+            if (request.Tunnel && ClaimClassifierAlert(ref request.Flow.AlertedProtocols, request.Verdict))
+            {
+                bool report = true;
+                if (request.FlowIndex >= 0)
+                {
+                    ref FlowRecord live = ref _flows[request.FlowIndex];
+                    if (live.Id == request.Flow.Id)
+                    {
+                        report = ClaimClassifierAlert(ref live.AlertedProtocols, request.Verdict);
+                    }
+                }
+
+                if (report)
+                {
+                    ReportClassified(in request.Flow, request.Verdict, in request.Packet, request.TimestampMicros, request.PacketNumber);
+                }
+            }
+
+            queue.Release();
+        }
+
+        _classifierDue = queue.Tail < queue.Head ? queue.Oldest.PublishedAtPacket + ClassifierLagPackets : long.MaxValue;
+    }
+
+    /// <summary>
+    /// Reports the judgements handed over at least <see cref="ClassifierLagPackets"/> packets ago,
+    /// oldest first. Counted in packets of the input, so a replay reports them at the same packets
+    /// on every run, and late enough that the classifier thread has finished them (a busy engine
+    /// does not wait for it). A live sensor also takes every judgement back at each
+    /// <see cref="AdvanceTime"/>, so a slow link gets its alerts within the capture's tick.
+    /// </summary>
+    private void TakeDueClassified()
+    {
+        ClassifierQueue queue = _classifierQueue!;
+        long due = queue.Tail;
+        while (due < queue.Head && Counters.Packets - queue.At(due).PublishedAtPacket >= ClassifierLagPackets)
+        {
+            due++;
+        }
+
+        TakeClassified(due);
+    }
+
+    /// <summary>Sets the verdict's one-alert-per-protocol bit in <paramref name="alerted"/>; false when it was set already (or the label is unknown).</summary>
+    private bool ClaimClassifierAlert(ref ulong alerted, ClassifierVerdict verdict)
+    {
+        if ((uint)verdict.LabelIndex >= (uint)_classifierBits.Length)
+        {
+            return false;
         }
 
         ulong protocolBit = _classifierBits[verdict.LabelIndex];
-        if ((flow.AlertedProtocols & protocolBit) != 0)
+        if ((alerted & protocolBit) != 0)
         {
-            return;
+            return false;
         }
 
-        flow.AlertedProtocols |= protocolBit;
+        alerted |= protocolBit;
+        return true;
+    }
+
+    private void ReportClassified(in FlowRecord flow, ClassifierVerdict verdict, in PacketInfo info, long timestampMicros, long packetNumber)
+    {
         Counters.Detections++;
         var match = new DetectionMatch
         {
@@ -298,8 +451,11 @@ public sealed class SensorEngine : IFlowObserver
             Confidence = verdict.Probability,
             EvidenceCode = (int)Math.Min(flow.Packets, int.MaxValue),
         };
-        _observer?.OnDetection(new DetectionEvent(in flow, in info, _classifier.Labels[verdict.LabelIndex], match, default, timestampMicros, packetNumber));
+        _observer?.OnDetection(new DetectionEvent(in flow, in info, _classifier!.Labels[verdict.LabelIndex], match, default, timestampMicros, packetNumber));
     }
+
+    /// <summary>Stops the classifier thread, if there is one (after <see cref="Finish"/>, or judgements still queued are lost).</summary>
+    public void Dispose() => _classifierQueue?.Dispose();
 
     /// <summary>
     /// The one-alert-per-protocol bit of each classifier label: the detectors' bit for a protocol a

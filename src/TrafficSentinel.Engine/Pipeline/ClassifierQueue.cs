@@ -1,0 +1,205 @@
+using System.Runtime.InteropServices;
+using TrafficSentinel.Engine.Decoding;
+using TrafficSentinel.Engine.Features;
+using TrafficSentinel.Engine.Flows;
+
+namespace TrafficSentinel.Engine.Pipeline;
+
+/// <summary>
+/// A flow waiting for, or judged by, the classifier thread: a copy of the flow record as it was when
+/// the engine handed it over (so the alert says what an inline judgement would have said), the
+/// packet and time of that moment, and the verdict.
+/// </summary>
+internal struct ClassifierRequest
+{
+    public FlowRecord Flow;
+    public PacketInfo Packet;
+    public long TimestampMicros;
+    public long PacketNumber;
+
+    /// <summary>The flow's slot in the flow table, or −1 when the flow had ended (judged at its end).</summary>
+    public int FlowIndex;
+
+    /// <summary>The engine's packet count when it handed the flow over.</summary>
+    public long PublishedAtPacket;
+
+    public ClassifierVerdict Verdict;
+    public bool Tunnel;
+}
+
+/// <summary>
+/// Runs an <see cref="IFlowClassifier"/> on a thread of its own for one engine, so the packet thread
+/// only copies a flow record into a slot instead of walking trees. A bounded single-producer,
+/// single-consumer ring of preallocated <see cref="ClassifierRequest"/> slots with three
+/// ever-increasing positions: the engine fills slots at <see cref="Head"/>, the classifier thread
+/// judges them up to <c>done</c>, the engine takes judged ones back at <see cref="Tail"/>. When the
+/// engine takes results back is its own decision (see <see cref="SensorEngine"/>): at points fixed
+/// by the input, waiting for the classifier thread when it is behind, so the alerts of a replay come
+/// out in the same order on every run. The classifier thread sleeps whenever the ring is empty and
+/// is woken once per <see cref="WakeBatch"/> requests, or when the engine wants a result it has not
+/// judged yet: a busy replay costs about a thousand wake-ups a second, not one per flow, and an idle
+/// sensor costs nothing. Nothing is allocated after construction.
+/// </summary>
+internal sealed class ClassifierQueue : IDisposable
+{
+    /// <summary>Requests the engine hands over before it wakes the classifier thread.</summary>
+    public const int WakeBatch = 64;
+
+    private readonly ClassifierRequest[] _slots;
+    private readonly int _mask;
+    private readonly IFlowClassifier _classifier;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private Positions _positions;
+    private long _wokenAt;
+    private volatile bool _stopping;
+    private bool _disposed;
+
+    /// <param name="classifier">Used by the classifier thread only, from now on.</param>
+    /// <param name="capacity">Slots; rounded up to a power of two.</param>
+    /// <param name="name">The thread's name.</param>
+    public ClassifierQueue(IFlowClassifier classifier, int capacity, string name)
+    {
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity));
+        _slots = new ClassifierRequest[size];
+        _mask = size - 1;
+        _classifier = classifier;
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>Slots of the ring.</summary>
+    public int Capacity => _slots.Length;
+
+    /// <summary>The next slot the engine fills.</summary>
+    public long Head => _positions.Head;
+
+    /// <summary>The oldest slot the engine has not taken back.</summary>
+    public long Tail => _positions.Tail;
+
+    /// <summary>True when every slot is handed over and not yet taken back.</summary>
+    public bool IsFull => _positions.Head - _positions.Tail == _slots.Length;
+
+    /// <summary>Times the engine waited for the classifier thread (it was behind).</summary>
+    public long EngineWaits { get; private set; }
+
+    /// <summary>Engine: the slot at <see cref="Head"/>, to fill before <see cref="Publish"/> (the ring must not be full).</summary>
+    public ref ClassifierRequest Reserve() => ref _slots[_positions.Head & _mask];
+
+    /// <summary>Engine: hands the reserved slot to the classifier thread.</summary>
+    public void Publish()
+    {
+        long head = _positions.Head + 1;
+        Volatile.Write(ref _positions.Head, head);
+        if (head - _wokenAt >= WakeBatch)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>
+    /// Engine: the oldest slot not taken back, once the classifier thread has judged it (waking it
+    /// and waiting when it has not). Call only when <see cref="Tail"/> &lt; <see cref="Head"/>;
+    /// then <see cref="Release"/>.
+    /// </summary>
+    public ref ClassifierRequest WaitOldest()
+    {
+        long tail = _positions.Tail;
+        if (Volatile.Read(ref _positions.Done) <= tail)
+        {
+            EngineWaits++;
+            Wake();
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref _positions.Done) <= tail)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        return ref _slots[tail & _mask];
+    }
+
+    /// <summary>Engine: the slot at <see cref="Tail"/> (its engine-written fields; the verdict only after <see cref="WaitOldest"/>).</summary>
+    public ref ClassifierRequest Oldest => ref _slots[_positions.Tail & _mask];
+
+    /// <summary>Engine: the slot at a position between <see cref="Tail"/> and <see cref="Head"/> (its engine-written fields).</summary>
+    public ref ClassifierRequest At(long position) => ref _slots[position & _mask];
+
+    /// <summary>Engine: gives the slot returned by <see cref="WaitOldest"/> back to the ring.</summary>
+    public void Release() => _positions.Tail++;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _stopping = true;
+        _wake.Set();
+        _thread.Join();
+        _wake.Dispose();
+    }
+
+    private void Wake()
+    {
+        _wokenAt = _positions.Head;
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _positions.Sleeping) != 0)
+        {
+            _wake.Set();
+        }
+    }
+
+    private void Run()
+    {
+        long done = 0;
+        while (true)
+        {
+            if (done < Volatile.Read(ref _positions.Head))
+            {
+                ref ClassifierRequest request = ref _slots[done & _mask];
+                request.Verdict = default;
+                request.Tunnel = _classifier.TryClassify(in request.Flow, ref request.Verdict);
+                done++;
+                Volatile.Write(ref _positions.Done, done);
+                continue;
+            }
+
+            if (_stopping)
+            {
+                return;
+            }
+
+            // Sleep until woken; the barrier pairs with the one in Wake so a request published
+            // while we decide to sleep is either seen here or wakes us.
+            _wake.Reset();
+            Volatile.Write(ref _positions.Sleeping, 1);
+            Interlocked.MemoryBarrier();
+            if (done == Volatile.Read(ref _positions.Head) && !_stopping)
+            {
+                _wake.Wait();
+            }
+
+            Volatile.Write(ref _positions.Sleeping, 0);
+        }
+    }
+
+    /// <summary>The positions, each on its own cache line: the engine writes Head and Tail, the classifier thread Done and Sleeping.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    private struct Positions
+    {
+        [FieldOffset(64)]
+        public long Head;
+
+        [FieldOffset(72)]
+        public long Tail;
+
+        [FieldOffset(128)]
+        public long Done;
+
+        [FieldOffset(136)]
+        public int Sleeping;
+    }
+}
