@@ -11,9 +11,12 @@ public sealed record EngineOptions
 
     /// <summary>
     /// Judge flows on a classifier thread of the engine's own instead of the packet thread (see
-    /// <see cref="ClassifierQueue"/>): the packet thread copies the flow record and goes on. Alerts
-    /// are the same; a classifier alert comes out up to 8,192 packets later than inline (sooner at
+    /// <see cref="ClassifierQueue"/>): the packet thread copies the flow record and goes on. A
+    /// classifier alert comes out up to 8,192 packets later than inline (sooner at
     /// <see cref="SensorEngine.AdvanceTime"/> and at the end of input), at packets fixed by the input.
+    /// The alerts are those of inline judging but for one case: a detector that matches a flow while
+    /// its verdict is still out keeps its alert, and a classifier alert of the same protocol is then
+    /// dropped (inline, the classifier's came first and the detector's was dropped).
     /// </summary>
     public bool ClassifierThread { get; init; }
 

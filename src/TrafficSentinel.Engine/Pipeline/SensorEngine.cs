@@ -293,13 +293,6 @@ public sealed class SensorEngine : IFlowObserver, IDisposable
             excluded |= bit;
             if (verdict == DetectorVerdict.Match)
             {
-                if ((flow.Flags & FlowFlags.Classified) != 0)
-                {
-                    // Its judgement may still be on the classifier thread: report it first, as an inline
-                    // classifier would have, so the one-alert-per-protocol rule gives the same alerts.
-                    TakeClassified(long.MaxValue);
-                }
-
                 flow.ExcludedDetectors = excluded;
                 flow.Flags |= FlowFlags.Decided;
                 ulong protocolBit = 1UL << _detectors.ProtocolBit(i);
@@ -368,8 +361,10 @@ public sealed class SensorEngine : IFlowObserver, IDisposable
     /// <summary>
     /// Reports the classifier thread's judgements handed over before position <paramref name="upTo"/>,
     /// oldest first, waiting for those not judged yet. A flow still in the table takes the alert's
-    /// protocol bit, so a detector matching it later does not alert the same protocol again (and a
-    /// detector that already did keeps the classifier from repeating it).
+    /// protocol bit, so a detector matching it later does not alert the same protocol again; a
+    /// detector that already did (after the judgement, before this) keeps the classifier from
+    /// repeating it. Taking verdicts back there instead would make the packet thread wait for the
+    /// classifier thread thousands of times in a replay (0.1 s of 1 GB).
     /// </summary>
     private void TakeClassified(long upTo)
     {
