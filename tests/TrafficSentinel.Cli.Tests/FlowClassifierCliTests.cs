@@ -101,4 +101,32 @@ public sealed class FlowClassifierCliTests : IDisposable
         Assert.Contains(fromThread, line => line.Contains("\"method\":\"ml\"", StringComparison.Ordinal));
         Assert.Equal(File.ReadAllLines(inline).Order(StringComparer.Ordinal), fromThread);
     }
+
+    [SkippableFact]
+    public void Train_OnTheCommittedCaptures_WritesAModelThatLoads_AndACardWithBothEvaluations()
+    {
+        string? root = RepoRoot();
+        Skip.If(root is null, "captures/labels.csv not found");
+        string captures = Path.Combine(root!, "captures");
+        string model = Path.Combine(_temp, "small.zip");
+
+        CliResult result = CliRunner.Run(null, "train", "--labels", Path.Combine(captures, "labels.csv"), captures,
+            "--out", model, "--trees", "10", "--gate-trees", "5", "--cv-folds", "3");
+
+        Assert.Equal(0, result.ExitCode);
+        result.AssertNoStackTrace();
+        Assert.Matches(@"(?m)^test split: tunnel recall .*, mid-flow tunnel recall .*, benign flagged ", result.Out);
+        Assert.Matches(@"(?m)^cross-validation over all files: mid-flow tunnel recall \d+\.\d% \(\d+/\d+\), benign flagged ", result.Out);
+        string card = File.ReadAllText(Path.ChangeExtension(model, ".md"));
+        Assert.Contains("## Test-split metrics", card, StringComparison.Ordinal);
+        Assert.Contains("## Cross-validation over all files (3 folds)", card, StringComparison.Ordinal);
+        Assert.Contains("By labelled truth", card, StringComparison.Ordinal);
+        Assert.Matches(@"By capture: \d+ of the \d+ captures with tunnel flows had every one caught", card);
+        Assert.Equal(FlowClasses.Benign, FlowClassifierModel.Load(model).Classes[0]);
+
+        // The model it wrote runs in a replay.
+        CliResult replay = CliRunner.Run(null, "replay", Path.Combine(captures, "benign-dns.pcap"), "--model", model, "-o", "jsonl:/dev/null");
+        Assert.Equal(0, replay.ExitCode);
+        Assert.Contains("small.zip", replay.Error, StringComparison.Ordinal);
+    }
 }

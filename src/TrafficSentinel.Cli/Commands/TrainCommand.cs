@@ -55,9 +55,14 @@ internal static class TrainCommand
         var gateLeaves = new Option<int?>("--gate-leaves") { Description = "Leaves per tree of the benign model (default: --leaves)." };
         var perFile = new Option<int>("--max-rows-per-file") { Description = "Rows of one class from one capture weigh at most this many rows (0: no cap).", DefaultValueFactory = _ => new TrainingOptions().MaxRowsPerFile };
         var rows = new Option<string?>("--rows") { Description = "Also write every example (file, split side, mid-flow, class, packets, features) to this CSV, for analysis." };
+        var cvFolds = new Option<int>("--cv-folds")
+        {
+            Description = "Also cross-validate over all files (K folds by capture file, each file tested once by a model that never saw it) and report it in the model card (0: no).",
+            DefaultValueFactory = _ => 5,
+        };
         var command = new Command("train", "Train the flow classifier from labelled captures and write the model and its model card.")
         {
-            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, gateTrees, gateLeaves, perFile, rows,
+            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, gateTrees, gateLeaves, perFile, rows, cvFolds,
         };
         command.SetAction(p => Run(
             console,
@@ -83,11 +88,12 @@ internal static class TrainCommand
             p.GetValue(threshold),
             p.GetValue(maxFpr),
             Environment.GetCommandLineArgs(),
-            p.GetValue(rows)));
+            p.GetValue(rows),
+            p.GetValue(cvFolds)));
         return command;
     }
 
-    public static int Run(CliConsole console, string[] paths, string[] labelPaths, string output, string? cardPath, TrainingOptions options, double testFraction, int[] skips, string? exclude, float? threshold, double maxFpr, string[] commandLine, string? rowsPath = null)
+    public static int Run(CliConsole console, string[] paths, string[] labelPaths, string output, string? cardPath, TrainingOptions options, double testFraction, int[] skips, string? exclude, float? threshold, double maxFpr, string[] commandLine, string? rowsPath = null, int cvFolds = 0)
     {
         TextWriter err = console.Error;
         var labelSets = new List<(string, LabelSet)>();
@@ -137,12 +143,25 @@ internal static class TrainCommand
             WriteScores(Path.ChangeExtension(rowsPath, ".test.csv"), test, testScores, model.Classes);
         }
 
+        ClassifierReport? crossValidation = null;
+        if (cvFolds >= 2)
+        {
+            err.WriteLine(string.Create(s_inv, $"cross-validating over all files ({cvFolds} folds by capture file) ..."));
+            Dictionary<string, int> foldOf = TrainingSet.Folds(examples, cvFolds, options.Seed);
+            (List<Example> held, List<float[]> scores) = OutOfFold(examples, g => foldOf[g], cvFolds, options, model.Classes);
+            crossValidation = new ClassifierReport(held, scores, model.Classes, chosen, options.MinPackets);
+            if (rowsPath is not null)
+            {
+                WriteScores(Path.ChangeExtension(rowsPath, ".cv.csv"), held, scores, model.Classes);
+            }
+        }
+
         try
         {
             model.Save(output);
             cardPath ??= Path.ChangeExtension(output, ".md");
             using var writer = new StreamWriter(cardPath);
-            ModelCard.Write(writer, model, options, commandLine, used, testGroups, train, test, report, cvText, skips, exclude);
+            ModelCard.Write(writer, model, options, commandLine, used, testGroups, train, test, report, cvText, skips, exclude, crossValidation, cvFolds);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -155,6 +174,12 @@ internal static class TrainCommand
         (int anyAll, int rightAll, int tunnels) = report.TunnelRecall();
         console.Out.WriteLine("wrote " + output + " and " + cardPath);
         console.Out.WriteLine(string.Create(s_inv, $"test split: tunnel recall {ClassifierReport.Pct(anyAll, tunnels)} (right class {ClassifierReport.Pct(rightAll, tunnels)}), mid-flow tunnel recall {ClassifierReport.Pct(anyMid, mid)} ({anyMid}/{mid}), benign flagged {ClassifierReport.Pct(flagged, benign)} ({flagged}/{benign})"));
+        if (crossValidation is not null)
+        {
+            (int cvFlagged, int cvBenign) = crossValidation.BenignFlagged();
+            (int cvMid, _, int cvMids) = crossValidation.TunnelRecall(e => e.MidFlow);
+            console.Out.WriteLine(string.Create(s_inv, $"cross-validation over all files: mid-flow tunnel recall {ClassifierReport.Pct(cvMid, cvMids)} ({cvMid}/{cvMids}), benign flagged {ClassifierReport.Pct(cvFlagged, cvBenign)} ({cvFlagged}/{cvBenign})"));
+        }
         return ExitCodes.Ok;
     }
 
@@ -169,36 +194,9 @@ internal static class TrainCommand
             foldOf[groups[i]] = i % Folds;
         }
 
-        var oof = new List<Example>();
-        var scores = new List<float[]>();
-        IReadOnlyList<string>? classes = null;
-        for (int f = 0; f < Folds; f++)
-        {
-            List<Example> fit = [.. train.Where(e => foldOf[e.Group] != f)];
-            List<Example> held = [.. train.Where(e => foldOf[e.Group] == f)];
-            if (held.Count == 0 || fit.Select(e => e.Class).Distinct().Count() < 2)
-            {
-                continue;
-            }
-
-            FlowClassifierModel m = FlowClassifierModel.Train(fit.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options);
-            List<float[]> s = m.ScoreAll(held.Select(e => e.ToRow()));
-            if (classes is not null && !classes.SequenceEqual(m.Classes))
-            {
-                // A fold without some class: map its scores onto the full class list.
-                s = [.. s.Select(row => Remap(row, m.Classes, classes))];
-            }
-            else if (classes is null)
-            {
-                classes = FlowClasses.All.Where(c => train.Any(e => e.Class == c)).Order(StringComparer.Ordinal).ToList();
-                s = [.. s.Select(row => Remap(row, m.Classes, classes))];
-            }
-
-            oof.AddRange(held);
-            scores.AddRange(s);
-        }
-
-        if (classes is null)
+        IReadOnlyList<string> classes = [.. FlowClasses.All.Where(c => train.Any(e => e.Class == c)).Order(StringComparer.Ordinal)];
+        (List<Example> oof, List<float[]> scores) = OutOfFold(train, g => foldOf[g], Folds, options, classes);
+        if (oof.Count == 0)
         {
             return (0.5f, "default 0.5: too few training files for cross-validation");
         }
@@ -222,6 +220,32 @@ internal static class TrainCommand
         }
 
         return (0.999f, "0.999: no grid threshold met the FPR bound in cross-validation");
+    }
+
+    /// <summary>
+    /// Out-of-fold scores: each fold's examples scored by a model trained on the other folds'
+    /// (capture files never on both sides), mapped onto <paramref name="classes"/>. A fold whose
+    /// complement lacks benign or tunnel rows is left out.
+    /// </summary>
+    private static (List<Example> Held, List<float[]> Scores) OutOfFold(List<Example> examples, Func<string, int> foldOf, int folds, TrainingOptions options, IReadOnlyList<string> classes)
+    {
+        var held = new List<Example>();
+        var scores = new List<float[]>();
+        for (int f = 0; f < folds; f++)
+        {
+            List<Example> fit = [.. examples.Where(e => foldOf(e.Group) != f)];
+            List<Example> fold = [.. examples.Where(e => foldOf(e.Group) == f)];
+            if (fold.Count == 0 || !fit.Any(e => e.Class == FlowClasses.Benign) || fit.All(e => e.Class == FlowClasses.Benign))
+            {
+                continue;
+            }
+
+            FlowClassifierModel m = FlowClassifierModel.Train(fit.Where(e => e.Packets >= options.MinPackets).Select(e => e.ToRow()), options);
+            held.AddRange(fold);
+            scores.AddRange(m.ScoreAll(fold.Select(e => e.ToRow())).Select(row => Remap(row, m.Classes, classes)));
+        }
+
+        return (held, scores);
     }
 
     private static void WriteRows(string path, List<Example> examples, HashSet<string> testGroups)

@@ -143,21 +143,47 @@ internal static class TrainingSet
     /// </summary>
     public static HashSet<string> TestGroups(IReadOnlyList<Example> examples, double testFraction, int seed)
     {
-        var groupClass = examples.GroupBy(e => e.Group, StringComparer.Ordinal).ToDictionary(
-            g => g.Key,
-            g => g.Where(e => e.Class != FlowClasses.Benign).GroupBy(e => e.Class, StringComparer.Ordinal).OrderByDescending(c => c.Count()).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).FirstOrDefault() ?? FlowClasses.Benign,
-            StringComparer.Ordinal);
         var test = new HashSet<string>(StringComparer.Ordinal);
         var random = new Random(seed);
-        foreach (IGrouping<string, string> byClass in groupClass.GroupBy(p => p.Value, p => p.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (string[] groups in GroupsByClass(examples))
         {
-            string[] groups = [.. byClass.Order(StringComparer.Ordinal)];
             random.Shuffle(groups);
             int n = groups.Length < 2 ? 0 : Math.Max(1, (int)Math.Round(groups.Length * testFraction));
             test.UnionWith(groups.Take(n));
         }
 
         return test;
+    }
+
+    /// <summary>
+    /// Deals groups into <paramref name="folds"/> folds with a fixed seed, per class of the group
+    /// (as <see cref="TestGroups"/>), so each fold holds about as many files of each class.
+    /// </summary>
+    public static Dictionary<string, int> Folds(IReadOnlyList<Example> examples, int folds, int seed)
+    {
+        var foldOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var random = new Random(seed + 2);
+        int next = 0;
+        foreach (string[] groups in GroupsByClass(examples))
+        {
+            random.Shuffle(groups);
+            foreach (string group in groups)
+            {
+                foldOf[group] = next++ % folds;
+            }
+        }
+
+        return foldOf;
+    }
+
+    /// <summary>The groups of each group class (a group's main tunnel class, or benign), classes and groups in ordinal order.</summary>
+    private static IEnumerable<string[]> GroupsByClass(IReadOnlyList<Example> examples)
+    {
+        var groupClass = examples.GroupBy(e => e.Group, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => g.Where(e => e.Class != FlowClasses.Benign).GroupBy(e => e.Class, StringComparer.Ordinal).OrderByDescending(c => c.Count()).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).FirstOrDefault() ?? FlowClasses.Benign,
+            StringComparer.Ordinal);
+        return groupClass.GroupBy(p => p.Value, p => p.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Order(StringComparer.Ordinal).ToArray());
     }
 
     private static string Sha256(string path)
