@@ -37,9 +37,10 @@ public sealed record TrainingOptions
     /// <summary>
     /// Rows of one class from one capture (<see cref="FlowRow.Group"/>) weigh at most this many rows in
     /// total, so a capture with many flows (say 120 proxy flows of one nDPI file) does not define its
-    /// class alone; 0: no cap.
+    /// class alone; 0: no cap. 5 was chosen by the out-of-fold mid-flow tunnel recall on the training
+    /// files at a benign FPR ≤ 0.5 % (70.8 %, against 69.2 % with 2, 66.7 % with 20 and with no cap).
     /// </summary>
-    public int MaxRowsPerFile { get; init; } = 20;
+    public int MaxRowsPerFile { get; init; } = 5;
 }
 
 /// <summary>
