@@ -114,7 +114,7 @@ public sealed class ClassifierThreadTests
         // and the classifier's is dropped when it comes back.
         var probe = new ProbeClassifier(packetThreshold: 3, answer: true);
         var observer = new RecordingObserver();
-        using var engine = new SensorEngine(new EngineOptions { ClassifierThread = thread }, new DetectorSet([new FifthPayloadDetector()]), observer, probe);
+        using var engine = new SensorEngine(new EngineOptions { ClassifierThread = thread }, new DetectorSet([UdpTestDetector.FifthPayload()]), observer, probe);
         engine.SetLinkType(Engine.Decoding.LinkType.Raw);
         long t = 1_000_000;
         for (int i = 0; i < 8; i++)
@@ -162,33 +162,5 @@ public sealed class ClassifierThreadTests
         public void OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
         {
         }
-    }
-
-    /// <summary>Says openvpn on a UDP flow's fifth payload packet.</summary>
-    private sealed class FifthPayloadDetector : FlowDetector
-    {
-        public override string Protocol => "openvpn";
-
-        public override string Category => "vpn";
-
-        public override DetectorTransports Transports => DetectorTransports.Udp;
-
-        public override int PacketBudget => 8;
-
-        public override int StateSize => 0;
-
-        public override DetectorVerdict Inspect(in PacketContext packet, Span<byte> state, ref DetectionMatch match)
-        {
-            if (packet.PayloadPacketIndex < 4)
-            {
-                return DetectorVerdict.Continue;
-            }
-
-            match.Method = DetectionMethod.Signature;
-            match.Confidence = 1;
-            return DetectorVerdict.Match;
-        }
-
-        public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) => "fifth payload";
     }
 }

@@ -10,7 +10,7 @@ public sealed class FallbackTests
     {
         var probe = new ProbeClassifier(packetThreshold: 3, answer: true);
         var observer = new RecordingObserver();
-        var engine = Packets.Engine(probe, observer, new DetectorSet([new Port2000Detector()]));
+        var engine = Packets.Engine(probe, observer, new DetectorSet([UdpTestDetector.Port2000()]));
         long t = 1_000_000;
         for (int i = 0; i < 10; i++)
         {

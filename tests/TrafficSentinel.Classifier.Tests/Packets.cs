@@ -67,32 +67,43 @@ internal sealed class ProbeClassifier(int packetThreshold, bool answer = false) 
     }
 }
 
-/// <summary>Matches every UDP flow to server port 2000 on its first payload packet; excludes others.</summary>
-internal sealed class Port2000Detector : FlowDetector
+/// <summary>How a <see cref="UdpTestDetector"/> judges one payload packet.</summary>
+internal delegate DetectorVerdict TestJudgement(in PacketContext packet);
+
+/// <summary>A UDP detector whose verdict on each payload packet the test gives; a match is a signature.</summary>
+internal sealed class UdpTestDetector(string protocol, float confidence, string evidence, TestJudgement judge) : FlowDetector
 {
-    public override string Protocol => "wireguard";
+    /// <summary>Matches every UDP flow to server port 2000 on its first payload packet; excludes others.</summary>
+    public static UdpTestDetector Port2000() =>
+        new("wireguard", 0.99f, "port 2000", (in PacketContext p) => p.ServerPort == 2000 ? DetectorVerdict.Match : DetectorVerdict.Exclude);
+
+    /// <summary>Says openvpn on a UDP flow's fifth payload packet.</summary>
+    public static UdpTestDetector FifthPayload() =>
+        new("openvpn", 1, "fifth payload", (in PacketContext p) => p.PayloadPacketIndex < 4 ? DetectorVerdict.Continue : DetectorVerdict.Match);
+
+    public override string Protocol => protocol;
 
     public override string Category => "vpn";
 
     public override DetectorTransports Transports => DetectorTransports.Udp;
 
-    public override int PacketBudget => 4;
+    public override int PacketBudget => 8;
 
     public override int StateSize => 0;
 
     public override DetectorVerdict Inspect(in PacketContext packet, Span<byte> state, ref DetectionMatch match)
     {
-        if (packet.ServerPort != 2000)
+        DetectorVerdict verdict = judge(in packet);
+        if (verdict == DetectorVerdict.Match)
         {
-            return DetectorVerdict.Exclude;
+            match.Method = DetectionMethod.Signature;
+            match.Confidence = confidence;
         }
 
-        match.Method = DetectionMethod.Signature;
-        match.Confidence = 0.99f;
-        return DetectorVerdict.Match;
+        return verdict;
     }
 
-    public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) => "port 2000";
+    public override string DescribeEvidence(ReadOnlySpan<byte> state, in DetectionMatch match) => evidence;
 }
 
 /// <summary>Keeps detections as (protocol, method, confidence, evidence).</summary>
