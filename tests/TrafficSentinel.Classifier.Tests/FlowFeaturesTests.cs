@@ -1,5 +1,6 @@
 using TrafficSentinel.Engine.Features;
 using TrafficSentinel.Engine.Flows;
+using TrafficSentinel.TestSupport;
 
 namespace TrafficSentinel.Classifier.Tests;
 
@@ -76,13 +77,13 @@ public sealed class FlowFeaturesTests
             engine.ProcessPacket(frames[i % 3], t += 10, frames[i % 3].Length, i);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20_000; i++)
+        long allocated = Allocations.Fewest(() =>
         {
-            engine.ProcessPacket(frames[i % 3], t += 10, frames[i % 3].Length, i);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            for (int i = 0; i < 20_000; i++)
+            {
+                engine.ProcessPacket(frames[i % 3], t += 10, frames[i % 3].Length, i);
+            }
+        });
         Assert.Equal(0, allocated);
         Assert.Equal(0, engine.FlowsClassified);
     }
