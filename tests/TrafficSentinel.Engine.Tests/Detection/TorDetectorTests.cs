@@ -4,6 +4,7 @@ using TrafficSentinel.Engine.Detection;
 using TrafficSentinel.Engine.Detection.Detectors;
 using TrafficSentinel.Engine.Flows;
 using TrafficSentinel.Engine.Tests.Protocols.Tls;
+using TrafficSentinel.TestSupport;
 
 namespace TrafficSentinel.Engine.Tests.Detection;
 
@@ -188,16 +189,16 @@ public sealed class TorDetectorTests
         h.Client(client[1]);
         h.Server(ServerFlight);
         h.Reset();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++)
+        Assert.Equal(0, Allocations.Fewest(() =>
         {
-            h.Client(client[0]);
-            h.Client(client[1]);
-            h.Server(ServerFlight);
-            h.Reset();
-        }
-
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+            for (int i = 0; i < 200; i++)
+            {
+                h.Client(client[0]);
+                h.Client(client[1]);
+                h.Server(ServerFlight);
+                h.Reset();
+            }
+        }));
     }
 
     /// <summary>legacy 0x0303, random, empty session id, TLS_AES_128_GCM_SHA256, null compression, supported_versions 1.3.</summary>
