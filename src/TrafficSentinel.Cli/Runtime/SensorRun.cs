@@ -134,8 +134,9 @@ internal sealed class SensorRun : IDisposable
             : N(alerts.Values.Sum()) + ": " + string.Join(", ", alerts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + " " + N(p.Value)))));
         if (Engine.Classifier is { } classifier)
         {
+            long waits = Sum(e => e.ClassifierWaits);
             string where = _settings.ClassifierThread
-                ? ", on a classifier thread (the packet thread waited for it " + N(Sum(e => e.ClassifierWaits)) + " times)"
+                ? ", on a classifier thread (the packet thread waited for it " + (waits == 1 ? "once" : N(waits) + " times") + ")"
                 : ", on the packet thread";
             w.WriteLine(Row("classifier", N(Sum(e => e.FlowsClassified)) + " undecided flows handed to the classifier (at " + N(classifier.PacketThreshold) + " packets or flow end)" + where + ", model " + _classifierSource));
         }
