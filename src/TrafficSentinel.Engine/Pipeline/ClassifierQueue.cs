@@ -77,9 +77,6 @@ internal sealed class ClassifierQueue : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Slots of the ring.</summary>
-    public int Capacity => _slots.Length;
-
     /// <summary>The next slot the engine fills.</summary>
     public long Head => _positions.Head;
 
@@ -132,10 +129,7 @@ internal sealed class ClassifierQueue : IDisposable
         return ref _slots[tail & _mask];
     }
 
-    /// <summary>Engine: the slot at <see cref="Tail"/> (its engine-written fields; the verdict only after <see cref="WaitOldest"/>).</summary>
-    public ref ClassifierRequest Oldest => ref _slots[_positions.Tail & _mask];
-
-    /// <summary>Engine: the slot at a position between <see cref="Tail"/> and <see cref="Head"/> (its engine-written fields).</summary>
+    /// <summary>Engine: the slot at a position between <see cref="Tail"/> and <see cref="Head"/> (its engine-written fields; the verdict only after <see cref="WaitOldest"/>).</summary>
     public ref ClassifierRequest At(long position) => ref _slots[position & _mask];
 
     /// <summary>Engine: gives the slot returned by <see cref="WaitOldest"/> back to the ring.</summary>

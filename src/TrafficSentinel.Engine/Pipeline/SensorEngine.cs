@@ -14,12 +14,12 @@ namespace TrafficSentinel.Engine.Pipeline;
 /// </summary>
 public sealed class SensorEngine : IFlowObserver, IDisposable
 {
+    /// <summary>A judgement made on the classifier thread is reported once this many packets have followed it (or sooner).</summary>
+    public const long ClassifierLagPackets = 8192;
+
     private readonly FlowTable _flows;
     private readonly DetectorSet _detectors;
     private readonly IEngineObserver? _observer;
-
-    /// <summary>A judgement made on the classifier thread is reported once this many packets have followed it (or sooner).</summary>
-    public const long ClassifierLagPackets = 8192;
     private readonly long _sweepInterval;
     private readonly ulong _tcpMask;
     private readonly ulong _udpMask;
@@ -397,7 +397,7 @@ public sealed class SensorEngine : IFlowObserver, IDisposable
             queue.Release();
         }
 
-        _classifierDue = queue.Tail < queue.Head ? queue.Oldest.PublishedAtPacket + ClassifierLagPackets : long.MaxValue;
+        _classifierDue = queue.Tail < queue.Head ? queue.At(queue.Tail).PublishedAtPacket + ClassifierLagPackets : long.MaxValue;
     }
 
     /// <summary>
