@@ -85,9 +85,7 @@ internal static class ReplayCommand
             SensorEngine engine = run.Engine;
             if (workers is null)
             {
-                engine.SetLinkType(source.LinkType);
-                engine.TakeClassifierResults(); // alerts of judgements made in the previous file name that file
-                run.Bridge.CurrentFile = path;
+                run.Shards[0].BeginSource(path, source.LinkType);
             }
             else
             {

@@ -135,7 +135,6 @@ internal sealed class PacketWorkers
     {
         PacketRing ring = _rings[worker];
         SensorEngine engine = _shards[worker].Engine;
-        AlertBridge bridge = _shards[worker].Bridge;
         int current = -1;
         var idle = default(SpinWait);
         try
@@ -181,9 +180,7 @@ internal sealed class PacketWorkers
                     }
 
                     current = packet.Tag;
-                    engine.SetLinkType(_linkTypes[current]);
-                    engine.TakeClassifierResults(); // alerts of judgements made in the previous file name that file
-                    bridge.CurrentFile = _sources[current];
+                    _shards[worker].BeginSource(_sources[current], _linkTypes[current]);
                 }
 
                 engine.ProcessPacket(packet.Data, packet.TimestampMicros, packet.WireLength, packet.Number, packet.ClockMicros);

@@ -10,7 +10,20 @@ using TrafficSentinel.Engine.Pipeline;
 namespace TrafficSentinel.Cli.Runtime;
 
 /// <summary>One engine and the bridge that turns its detections into alerts: one per packet thread.</summary>
-internal sealed record SensorShard(SensorEngine Engine, AlertBridge Bridge);
+internal sealed record SensorShard(SensorEngine Engine, AlertBridge Bridge)
+{
+    /// <summary>
+    /// The packets that follow come from <paramref name="file"/> (null: an interface) with link type
+    /// <paramref name="linkType"/>. Verdicts still on the classifier thread are reported first, so
+    /// their alerts name the file they were judged in.
+    /// </summary>
+    public void BeginSource(string? file, int linkType)
+    {
+        Engine.SetLinkType(linkType);
+        Engine.TakeClassifierResults();
+        Bridge.CurrentFile = file;
+    }
+}
 
 /// <summary>
 /// One run of the sensor: its engines (one per packet thread, called shards), the alert dispatcher
