@@ -11,6 +11,7 @@ TOOL="$HERE/pcaptool.py"
 
 OUT="$HERE"
 REPEAT=0
+FIRST_REP=0
 MIDFLOW=0
 MIDFLOW_SKIP=30
 ONLY=""
@@ -25,6 +26,8 @@ usage: sudo captures/generate.sh [options]
   --repeat N          also run every scenario N more times with varied ports, ciphers, MTUs,
                       durations and link conditions (files *-rK.pcap); needs --out DIR other
                       than captures/ so the committed default set stays small
+  --first-rep K       number the repetitions from K and skip the default set: a further set
+                      whose ports, link conditions and tunnel workloads differ from 1..K-1
   --mid-flow          also write <name>-midflow.pcap copies of the tunnel captures with their
                       first packets removed (handshake absent), with adjusted label rows
   --mid-flow-skip K   packets removed by --mid-flow (default 30)
@@ -38,6 +41,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --repeat) REPEAT=$2; shift 2 ;;
+    --first-rep) FIRST_REP=$2; DEMO=0; shift 2 ;;
     --mid-flow) MIDFLOW=1; shift ;;
     --mid-flow-skip) MIDFLOW_SKIP=$2; shift 2 ;;
     --only) ONLY=$2; DEMO=0; shift 2 ;;
@@ -50,9 +54,11 @@ done
 
 [[ $(id -u) -eq 0 ]] || { echo "run as root (network namespaces, tcpdump, daemons)" >&2; exit 1; }
 [[ $REPEAT =~ ^[0-9]+$ ]] || { echo "--repeat needs a number" >&2; exit 2; }
+[[ $FIRST_REP =~ ^[0-9]+$ ]] || { echo "--first-rep needs a number" >&2; exit 2; }
+[[ $FIRST_REP -eq 0 || $REPEAT -gt 0 ]] || { echo "--first-rep needs --repeat N (N > 0)" >&2; exit 2; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-if [[ $REPEAT -gt 0 && "$OUT" == "$HERE" ]]; then
+if [[ ($REPEAT -gt 0 || $FIRST_REP -gt 0) && "$OUT" == "$HERE" ]]; then
   echo "--repeat writes a large set: name a folder with --out DIR (not captures/)" >&2; exit 2
 fi
 
@@ -211,6 +217,11 @@ mk_pki() {
   printf '<html><body>TrafficSentinel capture generator test page</body></html>\n' >"$TMP/www/index.html"
   # A fixed pseudo-random 64 kB file (seeded) for downloads.
   "$PY" -c 'import random,sys; r=random.Random(7); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(65536)))' >"$TMP/www/blob.bin"
+  # More seeded files for the tunnel workloads of the varied repetitions (a page's small
+  # resources, a mid-sized image, a large download).
+  "$PY" -c 'import random,sys
+for name, size in (("small.bin", 2500), ("medium.bin", 24000), ("large.bin", 600000)):
+    open(sys.argv[1] + "/" + name, "wb").write(random.Random(size).randbytes(size))' "$TMP/www"
   cd "$HERE"
 }
 
@@ -218,6 +229,7 @@ mk_pki() {
 SC_N=0        # scenario counter -> subnet 10.77.N.0/24 and fd77:0:0:N::/64
 REP=0         # repetition (0 = default set)
 CUR=""        # current scenario file stem
+WORKLOAD=""   # what the current tunnel carried (tunnel_workload)
 CIP=""; SIP=""; CIP6=""; SIP6=""
 VETH_MTU=1500
 LOSS=0        # percent, server->client, via nftables
@@ -333,6 +345,53 @@ run() {
 }
 
 # ---------------------------------------------------------------- tunnel scenarios
+# tunnel_workload ADDR [SRC]: the traffic sent through a tunnel to the server's tunnel address
+# ADDR (from the client's tunnel address SRC where routing alone would not pick it).
+# The default set pings (the committed captures stay as they were); the varied repetitions
+# pick one of several workloads, so that a model learns the tunnel's framing rather than the
+# shape of one lab workload: pings of varied size and pace, page loads with pauses between
+# them (an HTTP server on the tunnel address), a bulk download, or pings under page loads.
+tunnel_workload() {
+  local addr=$1 src=${2:-} kind
+  local -a ping_src=() curl_src=()
+  [[ -n $src ]] && { ping_src=(-I "$src"); curl_src=(--interface "$src"); }
+  kind=$(vary ping web bulk mixed ping-sized web)  # 6, not 5 like the link conditions: no fixed pairs
+  if [[ $kind != ping* ]]; then
+    bg "$NS_S" "$TMP/$CUR/inner-http.log" "$PY" -m http.server --bind "$addr" --directory "$TMP/www" 8000
+    wait_for 10 listening "$NS_S" tcp 8000
+  fi
+  get() { inc curl -s -o /dev/null --max-time 20 "${curl_src[@]}" "http://$addr:8000/$1"; }
+  case $kind in
+    ping)
+      inc ping -q -c "$(vary 30 20 50 40)" -i 0.1 "${ping_src[@]}" "$addr" >/dev/null
+      inc curl -s -o /dev/null --max-time 10 "${curl_src[@]}" "http://$addr:1/" || true  # refused inside the tunnel
+      ;;
+    ping-sized)
+      inc ping -q -c "$(vary 40 60 25)" -i "$(vary 0.05 0.3 0.5)" -s "$(vary 400 1000 24 1200)" "${ping_src[@]}" "$addr" >/dev/null
+      ;;
+    web)
+      local pause
+      for pause in $(vary "0.4 1.2 0.2" "0.8 0.3 1.5 0.5" "1 0.2"); do
+        get index.html; get small.bin; get medium.bin; get small.bin
+        sleep "$pause"
+      done
+      ;;
+    bulk)
+      get index.html
+      get large.bin
+      if [[ $(vary 1 2) == 2 ]]; then get large.bin; fi
+      ;;
+    mixed)
+      inc ping -q -c 30 -i 0.2 -s "$(vary 56 300 120)" "${ping_src[@]}" "$addr" >/dev/null &
+      local ping_pid=$!
+      sleep 0.5
+      get medium.bin; sleep 0.7; get index.html; get blob.bin; sleep 0.4; get small.bin
+      wait "$ping_pid" || true
+      ;;
+  esac
+  WORKLOAD=$kind
+}
+
 # sc_openvpn PROTO PORT MODE: MODE = plain | tls-auth | tls-crypt | tls-crypt-v2
 sc_openvpn() {
   local proto=$1 port=$2 mode=$3 p="$TMP/pki" d="$TMP/$CUR"
@@ -385,12 +444,13 @@ EOF
   cap_start
   bg "$NS_C" "$d/client.log" openvpn --config "$d/client.conf"
   wait_for 20 log_has "$d/client.log" "Initialization Sequence Completed"
-  inc ping -q -c "$(vary 30 20 50 40)" -i 0.1 "10.78.$SC_N.1" >/dev/null
-  inc curl -s -o /dev/null --max-time 10 "http://10.78.$SC_N.1:1/" || true  # refused inside the tunnel
-  kill "$(tail -n1 "$PIDFILE")"   # client: TERM -> explicit exit notification on UDP
+  local client_pid
+  client_pid=$(tail -n1 "$PIDFILE")
+  tunnel_workload "10.78.$SC_N.1"
+  kill "$client_pid"   # client: TERM -> explicit exit notification on UDP
   sleep 1
   cap_stop
-  finish openvpn "OpenVPN $proto/$port $mode, $cipher, tun-mtu $tunmtu, openvpn 2.6 client+server"
+  finish openvpn "OpenVPN $proto/$port $mode, $cipher, tun-mtu $tunmtu, openvpn 2.6 client+server, $WORKLOAD inside"
 }
 
 # sc_wireguard PORT [midflow] [v6]
@@ -423,11 +483,10 @@ sc_wireguard() {
     sleep 1
     cap_start $capfam
   fi
-  inc ping -q -c "$(vary 30 20 50 40)" -i 0.1 "10.79.$SC_N.2" >/dev/null
-  inc curl -s -o /dev/null --max-time 5 "http://10.79.$SC_N.2:1/" || true
+  tunnel_workload "10.79.$SC_N.2"
   sleep 1
   cap_stop
-  local what="WireGuard udp/$port ${fam}, wireguard-go both ends, tunnel mtu $mtu, keepalive 1 s"
+  local what="WireGuard udp/$port ${fam}, wireguard-go both ends, tunnel mtu $mtu, keepalive 1 s, $WORKLOAD inside"
   [[ $mid == midflow ]] && what="$what; recording started after the handshake (no handshake packets)"
   finish wireguard "$what"
 }
@@ -549,10 +608,15 @@ EOF
   inc swanctl --load-all --file "$d/swanctl-c.conf" --uri "unix://$d/charon-c.vici" >"$d/load-c.log"
   cap_start
   inc swanctl --initiate --child ts --timeout 20 --uri "unix://$d/charon-c.vici" >"$d/initiate.log"
-  inc ping -q -c "$(vary 30 20 50)" -i 0.1 -I "10.80.$SC_N.1" "10.80.$SC_N.2" >/dev/null
+  if [[ $REP -eq 0 ]]; then
+    inc ping -q -c 30 -i 0.1 -I "10.80.$SC_N.1" "10.80.$SC_N.2" >/dev/null
+    WORKLOAD=ping
+  else
+    tunnel_workload "10.80.$SC_N.2" "10.80.$SC_N.1"
+  fi
   inc swanctl --terminate --ike ts --timeout 10 --uri "unix://$d/charon-c.vici" >"$d/terminate.log" || true
   cap_stop
-  finish ipsec "IKEv2 PSK ($ike) + ESP in UDP ($esp), strongSwan 5.9 charon with userspace ESP (kernel-libipsec) both ends"
+  finish ipsec "IKEv2 PSK ($ike) + ESP in UDP ($esp), strongSwan 5.9 charon with userspace ESP (kernel-libipsec) both ends, $WORKLOAD inside"
 }
 
 sc_shadowsocks() {
@@ -792,11 +856,13 @@ all_scenarios() {
 setup_namespaces
 mk_pki
 : >"$TMP/tunnels"
-for ((REP = 0; REP <= REPEAT; REP++)); do
+LAST_REP=$REPEAT
+[[ $FIRST_REP -gt 0 ]] && LAST_REP=$((FIRST_REP + REPEAT - 1))
+for ((REP = FIRST_REP; REP <= LAST_REP; REP++)); do
   SC_N=0
   # Each repetition re-adds its scenarios' addresses: drop the previous repetition's first.
   ip -n "$NS_C" addr flush dev vc scope global; ip -n "$NS_S" addr flush dev vs scope global
-  log "=== repetition $REP of $REPEAT"
+  log "=== repetition $REP of $LAST_REP"
   all_scenarios
 done
 
