@@ -57,6 +57,28 @@ public sealed class FlowFeaturesTests
     }
 
     [Fact]
+    public void Extract_IntoAReusedVector_WritesEveryFeature()
+    {
+        // The live classifier reuses one vector: a one-way flow's absent to-client statistics must be 0,
+        // as in a fresh vector (training), not what the previous flow left there.
+        var probe = new ProbeClassifier(packetThreshold: 1000);
+        var engine = Packets.Engine(probe);
+        engine.ProcessPacket(Packets.Udp("10.0.0.1", 1900, "10.0.0.2", 5000, 311, 0x41), 1_000_000, 339, 1);
+        engine.ProcessPacket(Packets.Udp("10.0.0.1", 1900, "10.0.0.2", 5000, 311, 0x41), 2_000_000, 339, 2);
+        engine.Finish();
+        FlowRecord oneWay = Assert.Single(probe.Records);
+
+        float[] fresh = new float[FeatureSchema.Length];
+        FlowFeatures.Extract(in oneWay, fresh);
+        float[] reused = [.. Enumerable.Repeat(12345f, FeatureSchema.Length)];
+        FlowFeatures.Extract(in oneWay, reused);
+
+        Assert.Equal(fresh, reused);
+        Assert.Equal(0, reused[9]);                                                   // no packet to the client
+        Assert.Equal([0, 0, 0, 0, 0, 0], new[] { reused[13], reused[15], reused[17], reused[19], reused[21], reused[23] });
+    }
+
+    [Fact]
     public void Extract_ShortSpan_Throws() =>
         Assert.Throws<ArgumentException>(() => FlowFeatures.Extract(default(FlowRecord), new float[3]));
 

@@ -48,6 +48,9 @@ internal sealed class ProbeClassifier(int packetThreshold, bool answer = false) 
 
     public List<(ushort ServerPort, long Packets, float[] Features)> Calls { get; } = [];
 
+    /// <summary>Copies of the flow records asked about.</summary>
+    public List<FlowRecord> Records { get; } = [];
+
     public bool Record { get; set; } = true;
 
     public int MinPackets { get; init; }
@@ -59,6 +62,7 @@ internal sealed class ProbeClassifier(int packetThreshold, bool answer = false) 
             var features = new float[FeatureSchema.Length];
             FlowFeatures.Extract(in flow, features);
             Calls.Add((flow.ServerPort, flow.Packets, features));
+            Records.Add(flow);
         }
 
         verdict.LabelIndex = 0;

@@ -76,8 +76,19 @@ public static class FlowFeatures
     /// <summary>count / total, or −1 when nothing was counted (no payload of that kind: not the same as a share of 0).</summary>
     private static float Share(byte count, float total) => total > 0 ? count / total : -1;
 
+    /// <summary>
+    /// One direction's payload and gap statistics; 0 for those it has no packets (or no gaps) for. Every
+    /// one is written: the live classifier reuses its vector, and a value left from the flow it judged
+    /// before would make its input differ from the training rows (fresh vectors).
+    /// </summary>
     private static void Direction(in DirectionStats d, float packets, Span<float> f, int side)
     {
+        f[12 + side] = 0;
+        f[14 + side] = 0;
+        f[16 + side] = 0;
+        f[18 + side] = 0;
+        f[20 + side] = 0;
+        f[22 + side] = 0;
         if (packets <= 0)
         {
             return;
