@@ -41,6 +41,15 @@ public sealed record TrainingOptions
     /// files at a benign FPR ≤ 0.5 % (70.8 %, against 69.2 % with 2, 66.7 % with 20 and with no cap).
     /// </summary>
     public int MaxRowsPerFile { get; init; } = 5;
+
+    /// <summary>
+    /// Shape-swapped copies of every tunnel row (0: none). A copy keeps the row's protocol features
+    /// (framing, bit density, block alignment, transport) and takes its shape features
+    /// (<see cref="FeatureSchema.ShapeFeatures"/>) from a random benign row of the same transport. The
+    /// copies of a row weigh what the row weighs. They teach the trees that a tunnel's framing marks it
+    /// whatever it carries, instead of the shape of the few workloads in the training captures.
+    /// </summary>
+    public int ShapeSwaps { get; init; }
 }
 
 /// <summary>
@@ -97,6 +106,11 @@ public sealed class FlowClassifierModel
         // Per-file cap first (a row's share of its file's capped weight), then class balance on those weights.
         Dictionary<(string, string), int> perFile = list.GroupBy(r => (r.Label, r.Group)).ToDictionary(g => g.Key, g => g.Count());
         float[] fileWeight = [.. list.Select(r => options.MaxRowsPerFile > 0 ? Math.Min(1f, options.MaxRowsPerFile / (float)perFile[(r.Label, r.Group)]) : 1f)];
+        if (options.ShapeSwaps > 0)
+        {
+            (list, fileWeight) = WithShapeSwaps(list, fileWeight, options.ShapeSwaps, options.Seed);
+        }
+
         Dictionary<string, float> counts = new(StringComparer.Ordinal);
         for (int i = 0; i < list.Count; i++)
         {
@@ -147,6 +161,36 @@ public sealed class FlowClassifierModel
             Seed = options.Seed,
         };
         return new FlowClassifierModel(new(new MlNetModels(context, transformers, schema!)), ensembles, info);
+    }
+
+    /// <summary>The rows plus <paramref name="copies"/> shape-swapped copies of each tunnel row (<see cref="TrainingOptions.ShapeSwaps"/>).</summary>
+    internal static (List<FlowRow> Rows, float[] Weights) WithShapeSwaps(List<FlowRow> rows, float[] weights, int copies, int seed)
+    {
+        var random = new Random(seed);
+        Dictionary<float, FlowRow[]> donors = rows
+            .Where(r => r.Label == FlowClasses.Benign)
+            .GroupBy(r => r.Features[FeatureSchema.Transport])
+            .ToDictionary(g => g.Key, g => g.ToArray());
+        List<FlowRow> all = [.. rows];
+        List<float> allWeights = [.. weights];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            FlowRow row = rows[i];
+            if (row.Label == FlowClasses.Benign || !donors.TryGetValue(row.Features[FeatureSchema.Transport], out FlowRow[]? pool))
+            {
+                continue;
+            }
+
+            for (int k = 0; k < copies; k++)
+            {
+                float[] features = [.. row.Features];
+                Array.Copy(pool[random.Next(pool.Length)].Features, features, FeatureSchema.ShapeFeatures);
+                all.Add(new FlowRow { Features = features, Label = row.Label, Group = row.Group });
+                allWeights.Add(weights[i] / copies);
+            }
+        }
+
+        return (all, [.. allWeights]);
     }
 
     /// <summary>The same model with other default thresholds.</summary>

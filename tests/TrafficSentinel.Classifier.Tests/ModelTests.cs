@@ -38,6 +38,32 @@ public sealed class ModelTests : IDisposable
     private static TrainingOptions Tiny => new() { Trees = 10, Leaves = 4, MinExamplesPerLeaf = 2 };
 
     [Fact]
+    public void ShapeSwaps_KeepProtocolFeatures_TakeShapeFromBenignRowsOfTheSameTransport()
+    {
+        static FlowRow Row(string label, float transport, float mark) =>
+            new() { Features = [.. Enumerable.Range(0, FeatureSchema.Length).Select(j => j == FeatureSchema.Transport ? transport : mark + j)], Label = label, Group = label + mark };
+        List<FlowRow> rows = [Row(FlowClasses.Benign, 0, 1000), Row(FlowClasses.Benign, 1, 2000), Row(FlowClasses.WireGuard, 0, 3000), Row(FlowClasses.Tor, 1, 4000)];
+        float[] weights = [1, 1, 0.5f, 2];
+
+        (List<FlowRow> all, float[] allWeights) = FlowClassifierModel.WithShapeSwaps(rows, weights, copies: 3, seed: 1);
+
+        Assert.Equal(4 + (2 * 3), all.Count);
+        Assert.Equal(rows, all.Take(4));
+        foreach ((FlowRow tunnel, float donorMark) in new[] { (rows[2], 1000f), (rows[3], 2000f) })
+        {
+            List<int> copies = [.. Enumerable.Range(4, 6).Where(i => all[i].Group == tunnel.Group)];
+            Assert.Equal(3, copies.Count);
+            Assert.Equal(weights[rows.IndexOf(tunnel)], copies.Sum(i => allWeights[i]), 5);
+            foreach (FlowRow copy in copies.Select(i => all[i]))
+            {
+                Assert.Equal(tunnel.Label, copy.Label);
+                Assert.Equal(tunnel.Features[FeatureSchema.ShapeFeatures..], copy.Features[FeatureSchema.ShapeFeatures..]);
+                Assert.Equal(rows.First(r => r.Features[0] == donorMark).Features[..FeatureSchema.ShapeFeatures], copy.Features[..FeatureSchema.ShapeFeatures]);
+            }
+        }
+    }
+
+    [Fact]
     public void Model_SaveAndLoad_GivesTheSamePredictions()
     {
         List<FlowRow> rows = TinyRows();

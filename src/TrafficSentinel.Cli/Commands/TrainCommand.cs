@@ -6,6 +6,7 @@ using TrafficSentinel.Classifier;
 using TrafficSentinel.Cli.Evaluation;
 using TrafficSentinel.Cli.Runtime;
 using TrafficSentinel.Cli.Training;
+using TrafficSentinel.Engine.Detection;
 
 namespace TrafficSentinel.Cli.Commands;
 
@@ -54,6 +55,7 @@ internal static class TrainCommand
         var gateTrees = new Option<int?>("--gate-trees") { Description = "Trees of the benign model, run for every judged flow (default: --trees)." };
         var gateLeaves = new Option<int?>("--gate-leaves") { Description = "Leaves per tree of the benign model (default: --leaves)." };
         var perFile = new Option<int>("--max-rows-per-file") { Description = "Rows of one class from one capture weigh at most this many rows (0: no cap).", DefaultValueFactory = _ => new TrainingOptions().MaxRowsPerFile };
+        var shapeSwaps = new Option<int>("--shape-swaps") { Description = "Copies of each tunnel row whose shape features come from a random benign row (0: none).", DefaultValueFactory = _ => new TrainingOptions().ShapeSwaps };
         var rows = new Option<string?>("--rows") { Description = "Also write every example (file, split side, mid-flow, class, packets, features) to this CSV, for analysis." };
         var cvFolds = new Option<int>("--cv-folds")
         {
@@ -62,7 +64,7 @@ internal static class TrainCommand
         };
         var command = new Command("train", "Train the flow classifier from labelled captures and write the model and its model card.")
         {
-            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, gateTrees, gateLeaves, perFile, rows, cvFolds,
+            pcaps, labels, output, card, seed, testFraction, skips, packets, exclude, threshold, maxFpr, maxWeight, minPackets, trees, leaves, gateTrees, gateLeaves, perFile, shapeSwaps, rows, cvFolds,
         };
         command.SetAction(p => Run(
             console,
@@ -79,6 +81,7 @@ internal static class TrainCommand
                 Trees = Math.Max(1, p.GetValue(trees)),
                 Leaves = Math.Max(2, p.GetValue(leaves)),
                 MaxRowsPerFile = Math.Max(0, p.GetValue(perFile)),
+                ShapeSwaps = Math.Max(0, p.GetValue(shapeSwaps)),
                 GateTrees = p.GetValue(gateTrees) is int gt ? Math.Max(1, gt) : null,
                 GateLeaves = p.GetValue(gateLeaves) is int gl ? Math.Max(2, gl) : null,
             },
@@ -115,7 +118,7 @@ internal static class TrainCommand
 
         err.WriteLine("replaying " + files.Count.ToString(s_inv) + " captures (mid-flow copies: skip " + string.Join(",", skips) + ") ...");
         (List<Example> examples, List<DataFile> used, int unlabelled) = TrainingSet.Build(
-            files, labelSets, skips, options.PacketThreshold, string.IsNullOrEmpty(exclude) ? null : new Regex(exclude, RegexOptions.CultureInvariant), err);
+            files, labelSets, skips, options.PacketThreshold, string.IsNullOrEmpty(exclude) ? null : new Regex(exclude, RegexOptions.CultureInvariant), err, () => DetectorRegistry.CreateDefault());
         if (examples.Count == 0 || examples.All(e => e.Class == FlowClasses.Benign))
         {
             err.WriteLine("error: no labelled tunnel flow in the captures given");
@@ -179,6 +182,8 @@ internal static class TrainCommand
             (int cvFlagged, int cvBenign) = crossValidation.BenignFlagged();
             (int cvMid, _, int cvMids) = crossValidation.TunnelRecall(e => e.MidFlow);
             console.Out.WriteLine(string.Create(s_inv, $"cross-validation over all files: mid-flow tunnel recall {ClassifierReport.Pct(cvMid, cvMids)} ({cvMid}/{cvMids}), benign flagged {ClassifierReport.Pct(cvFlagged, cvBenign)} ({cvFlagged}/{cvBenign})"));
+            (int caught, int cvTunnels, int pipelineFlagged, int allBenign) = crossValidation.Pipeline(e => e.MidFlow || e.Class == FlowClasses.Benign);
+            console.Out.WriteLine(string.Create(s_inv, $"  with the detectors first: mid-flow tunnel recall {ClassifierReport.Pct(caught, cvTunnels)} ({caught}/{cvTunnels}), benign flagged {ClassifierReport.Pct(pipelineFlagged, allBenign)} ({pipelineFlagged}/{allBenign})"));
         }
         return ExitCodes.Ok;
     }

@@ -72,6 +72,37 @@ internal sealed class ClassifierReport
         return (any, right, tunnels);
     }
 
+    /// <summary>
+    /// The whole pipeline on the examples (of those selected): flows a detector reported (<see cref="Example.Detected"/>)
+    /// or the classifier flagged, among tunnel flows and among benign flows.
+    /// </summary>
+    public (int Caught, int Tunnels, int Flagged, int Benign) Pipeline(Func<Example, bool>? where = null)
+    {
+        int caught = 0, tunnels = 0, flagged = 0, benign = 0;
+        for (int i = 0; i < Examples.Count; i++)
+        {
+            Example e = Examples[i];
+            if (where is not null && !where(e))
+            {
+                continue;
+            }
+
+            int hit = e.Detected.Length > 0 || Predicted[i] != FlowClasses.Benign ? 1 : 0;
+            if (e.Class == FlowClasses.Benign)
+            {
+                benign++;
+                flagged += hit;
+            }
+            else
+            {
+                tunnels++;
+                caught += hit;
+            }
+        }
+
+        return (caught, tunnels, flagged, benign);
+    }
+
     public void WriteMarkdown(TextWriter w, string title, Func<Example, bool>? where = null)
     {
         var rows = Enumerable.Range(0, Examples.Count).Where(i => where is null || where(Examples[i])).ToList();

@@ -6,6 +6,29 @@ namespace TrafficSentinel.Cli.Training;
 /// <summary>A flow as the classifier would have judged it: its endpoints and its feature vector at that moment.</summary>
 internal sealed record RecordedFlow(string File, string L4, System.Net.IPAddress ClientIp, ushort ClientPort, System.Net.IPAddress ServerIp, ushort ServerPort, long Packets, float[] Features);
 
+/// <summary>A flow's name in the labels: transport and both endpoints, client first.</summary>
+internal readonly record struct FlowName(string L4, System.Net.IPAddress ClientIp, ushort ClientPort, System.Net.IPAddress ServerIp, ushort ServerPort)
+{
+    public static FlowName Of(in FlowRecord flow)
+    {
+        int version = flow.Key.IpVersion;
+        return new(Evaluation.LabelSet.L4Name(flow.Key.Protocol), flow.ClientAddress.ToIPAddress(version), flow.ClientPort, flow.ServerAddress.ToIPAddress(version), flow.ServerPort);
+    }
+}
+
+/// <summary>An engine observer that keeps the protocol of each flow's first detection.</summary>
+internal sealed class DetectionRecorder : Engine.Pipeline.IEngineObserver
+{
+    public Dictionary<FlowName, string> Detected { get; } = [];
+
+    public void OnDetection(in Engine.Pipeline.DetectionEvent detection) =>
+        Detected.TryAdd(FlowName.Of(in detection.Flow), detection.Detector.Protocol);
+
+    public void OnFlowEnded(ref FlowRecord flow, FlowEndReason reason)
+    {
+    }
+}
+
 /// <summary>
 /// An <see cref="IFlowClassifier"/> that never reports but records the features of every flow it is
 /// asked about: training rows are taken at exactly the point where the live classifier judges.
@@ -24,16 +47,8 @@ internal sealed class FeatureRecorder(int packetThreshold) : IFlowClassifier
     {
         var features = new float[FeatureSchema.Length];
         FlowFeatures.Extract(in flow, features);
-        int version = flow.Key.IpVersion;
-        Flows.Add(new RecordedFlow(
-            CurrentFile,
-            Evaluation.LabelSet.L4Name(flow.Key.Protocol),
-            flow.ClientAddress.ToIPAddress(version),
-            flow.ClientPort,
-            flow.ServerAddress.ToIPAddress(version),
-            flow.ServerPort,
-            flow.Packets,
-            features));
+        FlowName name = FlowName.Of(in flow);
+        Flows.Add(new RecordedFlow(CurrentFile, name.L4, name.ClientIp, name.ClientPort, name.ServerIp, name.ServerPort, flow.Packets, features));
         return false;
     }
 }

@@ -20,7 +20,7 @@ internal static class ModelCard
         w.WriteLine();
         w.WriteLine("## Model");
         w.WriteLine();
-        w.WriteLine(string.Create(s_inv, $"- ML.NET {typeof(Microsoft.ML.MLContext).Assembly.GetName().Version}: one-versus-all over calibrated FastTree binary trees (benign model {options.GateTrees ?? options.Trees} trees of {options.GateLeaves ?? options.Leaves} leaves, tunnel class models {options.Trees} trees of {options.Leaves} leaves, ≥ {options.MinExamplesPerLeaf} examples per leaf, 1 thread), seed {options.Seed}. Rows of one class from one capture weigh at most {options.MaxRowsPerFile} rows together (0: no cap), then classes are balanced (a row weighs at most {options.MaxClassWeight:0.#} benign rows)."));
+        w.WriteLine(string.Create(s_inv, $"- ML.NET {typeof(Microsoft.ML.MLContext).Assembly.GetName().Version}: one-versus-all over calibrated FastTree binary trees (benign model {options.GateTrees ?? options.Trees} trees of {options.GateLeaves ?? options.Leaves} leaves, tunnel class models {options.Trees} trees of {options.Leaves} leaves, ≥ {options.MinExamplesPerLeaf} examples per leaf, 1 thread), seed {options.Seed}. Rows of one class from one capture weigh at most {options.MaxRowsPerFile} rows together (0: no cap), then classes are balanced (a row weighs at most {options.MaxClassWeight:0.#} benign rows).{(options.ShapeSwaps > 0 ? $" Each tunnel row also has {options.ShapeSwaps} shape-swapped copies weighing what it weighs: its framing, bit-density, block-alignment and transport features with the size, count and timing features (0–{FeatureSchema.ShapeFeatures - 1}) of a random benign row of the same transport." : "")}"));
         w.WriteLine("- The sensor walks the same trees from flat arrays stored in the zip (`TrafficSentinel/trees-<class>.bin`, checked equal to ML.NET's scores by the tests) in two stages: the benign model first; only a flow at or above the threshold is scored by the tunnel class models.");
         w.WriteLine("- Classes (score order): " + string.Join(", ", info.Classes.Select(c => "`" + c + "`")) + ". `other-vpn` groups every other tunnel or proxy of the labels (ipsec, shadowsocks, softether, anyconnect, pptp, psiphon, ultrasurf, other-vpn).");
         w.WriteLine(string.Create(s_inv, $"- Decision: tunnel probability = 1 − p(benign); a flow is reported when it is ≥ {info.Threshold:0.###} ({thresholdText}); the class is the most probable tunnel class; the alert's confidence is the tunnel probability."));
@@ -88,6 +88,9 @@ internal static class ModelCard
         (int flagged, int benign) = report.BenignFlagged();
         (int anyMid, int rightMid, int mid) = report.TunnelRecall(e => e.MidFlow);
         w.WriteLine(string.Create(s_inv, $"**Mid-flow tunnel recall {ClassifierReport.Pct(anyMid, mid)} ({anyMid}/{mid}; right class {ClassifierReport.Pct(rightMid, mid)}), benign flows flagged {ClassifierReport.Pct(flagged, benign)} ({flagged}/{benign}).**{after}"));
+        (int caught, int tunnels, int pipelineFlagged, int allBenign) = report.Pipeline(e => e.MidFlow || e.Class == FlowClasses.Benign);
+        w.WriteLine();
+        w.WriteLine(string.Create(s_inv, $"The whole pipeline (the detectors first, this classifier for the flows they leave; the same replays with the detectors on): mid-flow tunnel recall {ClassifierReport.Pct(caught, tunnels)} ({caught}/{tunnels}), benign flows flagged {ClassifierReport.Pct(pipelineFlagged, allBenign)} ({pipelineFlagged}/{allBenign})."));
     }
 
     /// <summary>Tunnel recall (mid-flow and whole) and benign flagged by source folder, by labelled truth, and per capture holding tunnel flows.</summary>
@@ -96,12 +99,13 @@ internal static class ModelCard
         IReadOnlyList<Example> examples = report.Examples;
         w.WriteLine("By source folder of the capture (the figures above are their sum):");
         w.WriteLine();
-        w.WriteLine("| source | mid-flow tunnel recall | whole-flow tunnel recall | benign flagged |");
-        w.WriteLine("|---|---:|---:|---:|");
+        w.WriteLine("| source | mid-flow tunnel recall | whole-flow tunnel recall | benign flagged | mid-flow recall, detectors first | benign flagged, detectors first |");
+        w.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (string source in examples.Select(e => e.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             (int sf, int nb) = report.BenignFlagged(e => e.Source == source);
-            w.WriteLine(string.Create(s_inv, $"| {source} | {Recall(report, e => e.Source == source && e.MidFlow)} | {Recall(report, e => e.Source == source && !e.MidFlow)} | {ClassifierReport.Pct(sf, nb)} ({sf}/{nb}) |"));
+            (int pc, int pt, int pf, int pb) = report.Pipeline(e => e.Source == source && (e.MidFlow || e.Class == FlowClasses.Benign));
+            w.WriteLine(string.Create(s_inv, $"| {source} | {Recall(report, e => e.Source == source && e.MidFlow)} | {Recall(report, e => e.Source == source && !e.MidFlow)} | {ClassifierReport.Pct(sf, nb)} ({sf}/{nb}) | {ClassifierReport.Pct(pc, pt)} ({pc}/{pt}) | {ClassifierReport.Pct(pf, pb)} ({pf}/{pb}) |"));
         }
 
         w.WriteLine();
@@ -126,6 +130,29 @@ internal static class ModelCard
             (string source, string group) = capture.Key;
             string truths = string.Join(", ", capture.Select(e => e.Truth).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
             w.WriteLine(string.Create(s_inv, $"| {source}/{group} | {truths} | {Recall(report, e => e.Source == source && e.Group == group && e.MidFlow)} | {Recall(report, e => e.Source == source && e.Group == group && !e.MidFlow)} |"));
+        }
+
+        w.WriteLine();
+        var falseAlarms = Enumerable.Range(0, examples.Count)
+            .Where(i => examples[i].Class == FlowClasses.Benign && report.Predicted[i] != FlowClasses.Benign)
+            .GroupBy(i => (examples[i].Source, examples[i].Group))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key.Source, StringComparer.Ordinal).ThenBy(g => g.Key.Group, StringComparer.Ordinal)
+            .ToList();
+        if (falseAlarms.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine("Benign flows flagged, by capture:");
+        w.WriteLine();
+        w.WriteLine("| capture | flagged | as | of them mid-flow |");
+        w.WriteLine("|---|---:|---|---:|");
+        foreach (IGrouping<(string Source, string Group), int> capture in falseAlarms)
+        {
+            (string source, string group) = capture.Key;
+            (int flagged, int benign) = report.BenignFlagged(e => e.Source == source && e.Group == group);
+            string predicted = string.Join(", ", capture.GroupBy(i => report.Predicted[i], StringComparer.Ordinal).OrderByDescending(g => g.Count()).Select(g => string.Create(s_inv, $"{g.Key} {g.Count()}")));
+            w.WriteLine(string.Create(s_inv, $"| {source}/{group} | {flagged} of {benign} | {predicted} | {capture.Count(i => examples[i].MidFlow)} |"));
         }
 
         w.WriteLine();

@@ -10,8 +10,11 @@ using TrafficSentinel.Engine.Pipeline;
 
 namespace TrafficSentinel.Cli.Training;
 
-/// <summary>One labelled example: a flow of one capture file, replayed whole or without its first <see cref="Skipped"/> packets.</summary>
-internal sealed record Example(string File, string Group, int Skipped, bool MidFlow, string Truth, string Class, long Packets, float[] Features, string Source = "")
+/// <summary>
+/// One labelled example: a flow of one capture file, replayed whole or without its first <see cref="Skipped"/> packets.
+/// <see cref="Detected"/> is the protocol the sensor's detectors reported for the flow in the same replay with them on ("" none).
+/// </summary>
+internal sealed record Example(string File, string Group, int Skipped, bool MidFlow, string Truth, string Class, long Packets, float[] Features, string Source = "", string Detected = "")
 {
     public FlowRow ToRow() => new() { Features = Features, Label = Class, Group = Group };
 }
@@ -22,6 +25,8 @@ internal sealed record DataFile(string Path, string Name, string Group, string S
 /// <summary>
 /// Builds examples from labelled captures with the engine itself (no detectors, a
 /// <see cref="FeatureRecorder"/> as classifier), so the rows are what the live sensor computes.
+/// Each capture variant is replayed once more with the detectors, which tells for each example
+/// whether the whole pipeline would have caught it before the classifier.
 /// </summary>
 internal static class TrainingSet
 {
@@ -35,7 +40,8 @@ internal static class TrainingSet
     }
 
     public static (List<Example> Examples, List<DataFile> Files, int Unlabelled) Build(
-        IReadOnlyList<string> files, IReadOnlyList<(string Path, LabelSet Labels)> labelSets, IReadOnlyList<int> skips, int packetThreshold, Regex? exclude, TextWriter log)
+        IReadOnlyList<string> files, IReadOnlyList<(string Path, LabelSet Labels)> labelSets, IReadOnlyList<int> skips, int packetThreshold, Regex? exclude, TextWriter log,
+        Func<DetectorSet>? detectors = null)
     {
         var names = new HashSet<string>(files.Select(f => System.IO.Path.GetFileNameWithoutExtension(f)), StringComparer.Ordinal);
         var examples = new List<Example>();
@@ -63,6 +69,7 @@ internal static class TrainingSet
             int before = examples.Count;
             foreach (int skip in variants)
             {
+                Dictionary<FlowName, string> detected = detectors is null ? [] : Detect(file, skip, detectors(), log);
                 foreach (RecordedFlow flow in Replay(file, skip, packetThreshold, log))
                 {
                     FlowLabel? label = null;
@@ -80,7 +87,8 @@ internal static class TrainingSet
                         continue;
                     }
 
-                    examples.Add(new Example(name, GroupOf(name), skip, isMidFlowCopy || skip > 0, label.Truth, FlowClasses.FromTruth(label.Truth), flow.Packets, flow.Features, source));
+                    string detector = detected.GetValueOrDefault(new FlowName(flow.L4, flow.ClientIp, flow.ClientPort, flow.ServerIp, flow.ServerPort), string.Empty);
+                    examples.Add(new Example(name, GroupOf(name), skip, isMidFlowCopy || skip > 0, label.Truth, FlowClasses.FromTruth(label.Truth), flow.Packets, flow.Features, source, detector));
                 }
             }
 
@@ -105,7 +113,22 @@ internal static class TrainingSet
     public static List<RecordedFlow> Replay(string file, int skip, int packetThreshold, TextWriter log)
     {
         var recorder = new FeatureRecorder(packetThreshold) { CurrentFile = System.IO.Path.GetFileName(file) };
-        var engine = new SensorEngine(new EngineOptions(), DetectorSet.Empty, null, recorder);
+        using var engine = new SensorEngine(new EngineOptions(), DetectorSet.Empty, null, recorder);
+        Feed(engine, file, skip, log);
+        return recorder.Flows;
+    }
+
+    /// <summary>Replays the same packets as <see cref="Replay"/> through <paramref name="detectors"/> (no classifier): the protocol each flow was first reported as.</summary>
+    public static Dictionary<FlowName, string> Detect(string file, int skip, DetectorSet detectors, TextWriter log)
+    {
+        var observer = new DetectionRecorder();
+        using var engine = new SensorEngine(new EngineOptions(), detectors, observer, null);
+        Feed(engine, file, skip, log);
+        return observer.Detected;
+    }
+
+    private static void Feed(SensorEngine engine, string file, int skip, TextWriter log)
+    {
         var seen = new Dictionary<FlowKey, int>();
         try
         {
@@ -133,7 +156,6 @@ internal static class TrainingSet
         }
 
         engine.Finish();
-        return recorder.Flows;
     }
 
     /// <summary>

@@ -11,6 +11,16 @@ public static class FeatureSchema
 
     public const int Length = 49;
 
+    /// <summary>
+    /// Features [0, ShapeFeatures) describe the traffic's shape: sizes, counts, timing, direction changes.
+    /// What the tunnel carries and the network it crosses decide them. The rest come from the protocol
+    /// itself: payload bit density, block alignment, transport and framing.
+    /// </summary>
+    public const int ShapeFeatures = 34;
+
+    /// <summary>Index of the transport feature (0 UDP, 1 TCP, 2 other).</summary>
+    public const int Transport = 36;
+
     /// <summary>Feature names, in vector order (the model card lists them).</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
