@@ -4,7 +4,7 @@ using TrafficSentinel.TestSupport;
 
 namespace TrafficSentinel.Classifier.Tests;
 
-/// <summary>The protocol-framing features of schema v2 (37–48): hand-built payloads with known shares, and real mid-flow tunnel captures whose wire formats fix what they must show.</summary>
+/// <summary>The protocol-framing features of schema v2 and v3 (37–48): hand-built payloads with known shares, and real mid-flow tunnel captures whose wire formats fix what they must show.</summary>
 public sealed class FramingFeaturesTests
 {
     private static int F(string name)
@@ -89,7 +89,55 @@ public sealed class FramingFeaturesTests
         Assert.Equal(0, f[F("share_tls_record_start")]);   // one payload framed, not a TLS record
     }
 
-    /// <summary>The features of the longest flow of a committed capture, judged where the live sensor judges (32 packets).</summary>
+    [Theory]
+    [InlineData(531, true)]       // 1 cell, TLS 1.3 (17 bytes of overhead)
+    [InlineData(538, true)]       // 1 cell, TLS 1.2 GCM (24)
+    [InlineData(1045, true)]      // 2 cells, TLS 1.3
+    [InlineData(544, true)]       // 1 cell (512 or 514 bytes), or 511 bytes after a 1/n−1 split, + HMAC-SHA1, CBC-padded: TLS 1.0
+    [InlineData(560, true)]       // the same with TLS 1.1/1.2's explicit IV
+    [InlineData(1056, true)]      // 2 old cells less a byte + 20 + padding (the nDPI tor.pcap records are 544)
+    [InlineData(536, false)]      // 512 + 24: old cells under GCM never happened
+    [InlineData(1041, false)]     // 1024 + 17: two old cells under TLS 1.3 never happened (a proxy's 1 KiB records)
+    [InlineData(32, false)]       // the one-byte record of a 1/n−1 split
+    [InlineData(16401, false)]    // a full TLS 1.3 record
+    [InlineData(16408, false)]    // a full TLS 1.2 GCM record (16,384 = 32 × 512)
+    [InlineData(16416, false)]    // a full TLS 1.0 CBC-SHA1 record
+    [InlineData(1000, false)]
+    public void TorCellRecordLengths(int record, bool cells) => Assert.Equal(cells, FlowFeatureState.IsTorCellRecord(record));
+
+    [Fact]
+    public void TorCells_AfterA1nMinus1Split_CountTheSecondRecord()
+    {
+        // TLS 1.0 CBC as old relays sent it: a 32-byte record (one byte), then a 544-byte one (a 512-byte cell less that byte).
+        byte[] split = new byte[5 + 32 + 5 + 544];
+        split[0] = 0x17; split[1] = 0x03; split[2] = 0x01; split[4] = 32;
+        split[37] = 0x17; split[38] = 0x03; split[39] = 0x01; split[40] = 544 >> 8; split[41] = 544 & 0xFF;
+        byte[] plain = Bytes(5 + 32, 0x17, 0x03, 0x01, 0x00, 32);   // a lone short record: not cells
+        var probe = new ProbeClassifier(packetThreshold: 1000);
+        var engine = Packets.Engine(probe);
+        long t = 1_000_000;
+        int number = 0;
+        foreach (byte[] payload in new[] { split, split, plain, split })
+        {
+            byte[] frame = Packets.Udp("10.0.0.1", 1000, "10.0.0.2", 2000, payload);
+            engine.ProcessPacket(frame, t += 1000, frame.Length, ++number);
+        }
+
+        engine.Finish();
+        float[] f = Assert.Single(probe.Calls).Features;
+        Assert.Equal(3f / 4, f[F("share_tor_cell_records")], 6);
+    }
+
+    [SkippableFact]
+    public void NdpiTor_Tls10CbcOldCells_AreTorCellRecords()
+    {
+        // nDPI's tor.pcap: a Tor client of the TLS 1.0 era, 512-byte cells in 1/n−1-split CBC records (586-byte payloads).
+        string dir = TestEnvironment.RequireNdpiCaptures();
+        float[] tor = LongestFlow(Path.Combine(dir, "tor.pcap"));
+        Assert.True(tor[F("share_tor_cell_records")] >= 0.5f, "Tor cell records " + tor[F("share_tor_cell_records")]);
+    }
+
+    /// <summary>The features of the longest flow of a capture (a committed one when the name has no folder), judged where the live sensor judges (32 packets).</summary>
     private static float[] LongestFlow(string file)
     {
         string path = Path.Combine(TestEnvironment.ProjectCaptures, file);

@@ -3,11 +3,11 @@ namespace TrafficSentinel.Engine.Features;
 /// <summary>
 /// The feature vector <see cref="FlowFeatures.Extract"/> fills: its length, names and version. A
 /// model records the version it was trained on, and a sensor refuses a model of another version.
-/// v2 added the protocol-framing features (37–48). Bump <see cref="Version"/> whenever a feature is added, removed, reordered or computed differently.
+/// v2 added the protocol-framing features (37–48); v3 counts Tor cells also in 512-byte cells and CBC records (47). Bump <see cref="Version"/> whenever a feature is added, removed, reordered or computed differently.
 /// </summary>
 public static class FeatureSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     public const int Length = 49;
 

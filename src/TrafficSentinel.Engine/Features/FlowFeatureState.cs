@@ -157,7 +157,7 @@ public struct FlowFeatureState
     /// <summary>Framed payloads that are exactly one TLS record (record length == payload length − 5).</summary>
     public byte TlsAligned;
 
-    /// <summary>TLS application-data records whose length is a whole number of 514-byte Tor cells plus TLS 1.3 (17) or TLS 1.2 GCM (24) overhead.</summary>
+    /// <summary>Framed payloads whose first TLS application-data record (the second after a 1/n−1 split) holds whole Tor cells (<see cref="IsTorCellRecord"/>).</summary>
     public byte TorCells;
 
     /// <summary>Framed payloads that are one DTLS 1.0/1.2 record (type 0x14–0x17, version FE FF/FE FD, length == payload − 13).</summary>
@@ -169,8 +169,40 @@ public struct FlowFeatureState
     /// <summary>Largest step of a counter field between consecutive payloads of a direction (losses, several records per segment).</summary>
     public const int MaxCounterStep = 64;
 
-    /// <summary>Payload bytes of a Tor link cell (link protocol ≥ 4).</summary>
+    /// <summary>Payload bytes of a Tor link cell (link protocol ≥ 4; 512 before).</summary>
     public const int TorCellBytes = 514;
+
+    /// <summary>Payload bytes of a Tor link cell of link protocols 1–3.</summary>
+    public const int OldTorCellBytes = 512;
+
+    /// <summary>Most cells in one record counted as cells: 32 old cells are exactly 16,384 bytes, a full TLS record of any bulk sender.</summary>
+    public const int MaxCellsPerRecord = 31;
+
+    /// <summary>Longest first record of a 1/n−1 split (one byte, HMAC-SHA1, padding; with an explicit IV).</summary>
+    public const int SplitRecordMax = 48;
+
+    /// <summary>
+    /// Whether a TLS application-data record of this length carries 1–31 whole Tor cells under a cipher suite
+    /// Tor relays have used: 514-byte cells under AEAD (TLS 1.3: 17 bytes of overhead, TLS 1.2 GCM: 24), and
+    /// 514- or 512-byte cells under CBC with HMAC-SHA1 (TLS 1.0; TLS 1.1/1.2 add a 16-byte IV), whose padding
+    /// rounds the record up to 16 bytes; after a 1/n−1 split the record holds a byte less. 512-byte cells
+    /// (link protocols 1–3) predate Tor's AEAD suites, so they are not looked for there.
+    /// </summary>
+    public static bool IsTorCellRecord(int record) =>
+        IsWholeCells(record - 17) || IsWholeCells(record - 24)
+        || (record % 16 == 0 && (IsPaddedCells(record - 20) || IsPaddedCells(record - 36)));
+
+    private static bool IsWholeCells(int plaintext) =>
+        plaintext > 0 && plaintext % TorCellBytes == 0 && plaintext / TorCellBytes <= MaxCellsPerRecord;
+
+    /// <summary>Whether n cells (or n cells less one byte) plus 1–16 bytes of CBC padding make <paramref name="padded"/> bytes.</summary>
+    private static bool IsPaddedCells(int padded) => IsPaddedCells(padded, TorCellBytes) || IsPaddedCells(padded, OldTorCellBytes);
+
+    private static bool IsPaddedCells(int padded, int cell)
+    {
+        int cells = padded / cell;   // the most cells whose length less one byte leaves room for a padding byte
+        return cells is >= 1 and <= MaxCellsPerRecord && cells * cell - 1 >= padded - 16;
+    }
 
     /// <summary>The size-histogram bin of a payload length: 0, 1–99, 100–299, 300–699, 700–1199, ≥1200.</summary>
     public static int SizeBin(int payloadLength) => payloadLength switch
@@ -267,7 +299,7 @@ public struct FlowFeatureState
         }
     }
 
-    /// <summary>The framing counts of one payload (non-empty, fewer than 255 seen). Constant work: reads at most 13 bytes.</summary>
+    /// <summary>The framing counts of one payload (non-empty, fewer than 255 seen). Constant work: reads at most 18 bytes (13, and a second TLS record header after a 1/n−1 split).</summary>
     private void UpdateFraming(ReadOnlySpan<byte> payload, bool toServer)
     {
         Framed++;
@@ -286,9 +318,20 @@ public struct FlowFeatureState
                 TlsAligned++;
             }
 
-            if (payload[0] == 0x17 && record > TorCellBytes && ((record - 17) % TorCellBytes == 0 || (record - 24) % TorCellBytes == 0))
+            if (payload[0] == 0x17)
             {
-                TorCells++;
+                // TLS 1.0 CBC senders split each record 1/n−1 (a one-byte record first, against BEAST):
+                // the cells are in the second record then.
+                int next = 5 + record;
+                if (record <= SplitRecordMax && length >= next + 5 && payload[next] == 0x17 && payload[next + 1] == 3)
+                {
+                    record = BinaryPrimitives.ReadUInt16BigEndian(payload[(next + 3)..]);
+                }
+
+                if (IsTorCellRecord(record))
+                {
+                    TorCells++;
+                }
             }
         }
 
