@@ -675,13 +675,37 @@ sc_https() {  # sc_https 1.2|1.3 [v6]
   [[ $fam == v6 ]] && addr="[$SIP6]"
   if [[ $fam == v6 ]]; then start_nginx "[$SIP6]"; else start_nginx "$SIP"; fi
   cap_start "$([[ $fam == v6 ]] && echo v6)"
-  local i
-  for i in 1 2; do
-    inc curl -s -o /dev/null --max-time 10 -k --resolve "$host:443:$addr" --tlsv"$ver" --tls-max "$ver" "https://$host/index.html"
-  done
-  inc curl -s -o /dev/null --max-time 10 -k --resolve "$host:443:$addr" --tlsv"$ver" --tls-max "$ver" "https://$host/blob.bin"
+  # The default pass: three short connections. The varied passes also load pages over one
+  # keep-alive connection with pauses between them, or download in bulk, like the tunnels'
+  # workloads (tunnel_workload), so that page loads and downloads are not a tunnel trait.
+  local -a tls=(-s --max-time 20 -k --resolve "$host:443:$addr" --tlsv"$ver" --tls-max "$ver")
+  local kind i pause what
+  kind=$(vary short pages bulk pages-paced)
+  case $kind in
+    short)
+      for i in 1 2; do inc curl "${tls[@]}" -o /dev/null "https://$host/index.html"; done
+      inc curl "${tls[@]}" -o /dev/null "https://$host/blob.bin"
+      what="3 connections"
+      ;;
+    pages)
+      inc curl "${tls[@]}" "https://$host/index.html" "https://$host/small.bin" "https://$host/medium.bin" \
+        "https://$host/small.bin" "https://$host/index.html" "https://$host/medium.bin" >/dev/null
+      what="one keep-alive connection, 6 requests"
+      ;;
+    bulk)
+      inc curl "${tls[@]}" "https://$host/index.html" "https://$host/large.bin" >/dev/null
+      what="one connection, a 600 kB download"
+      ;;
+    pages-paced)
+      for pause in $(vary "0.4 1.2 0.2" "0.8 0.3 1.5"); do
+        inc curl "${tls[@]}" "https://$host/index.html" "https://$host/small.bin" "https://$host/medium.bin" >/dev/null
+        sleep "$pause"
+      done
+      what="page loads with pauses, a connection each"
+      ;;
+  esac
   cap_stop
-  finish benign "HTTPS TLS $ver $fam, nginx 1.22 + curl, SNI ts-web.test (certificate from the test CA), 3 connections"
+  finish benign "HTTPS TLS $ver $fam, nginx 1.22 + curl, SNI ts-web.test (certificate from the test CA), $what"
 }
 
 sc_http() {
