@@ -68,7 +68,7 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 PKGS=(iputils-ping ethtool openvpn wireguard-tools wireguard-go tor obfs4proxy tcpdump nginx-light openssh-server
       openssh-client dnsmasq-base iperf3 strongswan-charon strongswan-swanctl
       libcharon-extra-plugins libstrongswan-standard-plugins shadowsocks-libev python3 openssl
-      curl bind9-dnsutils iproute2 nftables)
+      curl bind9-dnsutils iproute2 nftables ocserv openconnect)
 if [[ $INSTALL -eq 1 ]]; then
   missing=()
   for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -200,6 +200,7 @@ mk_pki() {
   mkcert ovpn-client ovpn-client.test clientAuth
   mkcert web ts-web.test serverAuth
   mkcert example www.example.com serverAuth
+  mkcert vpn vpn.ts-test serverAuth
   openvpn --genkey secret ta.key >/dev/null
   openvpn --genkey secret tc.key >/dev/null
   openvpn --genkey tls-crypt-v2-server v2srv.key >/dev/null
@@ -638,6 +639,80 @@ sc_shadowsocks() {
   finish shadowsocks "Shadowsocks AEAD $method tcp/$port, shadowsocks-libev ss-local -> ss-server, two HTTP fetches"
 }
 
+# sc_anyconnect PORT: the AnyConnect protocol as ocserv and openconnect speak it: an HTTPS login,
+# then the CSTP tunnel over TLS and (unless the variation says not) a DTLS data channel on the
+# same UDP port: DTLS 1.2 with a PSK from the session, or Cisco's pre-standard DTLS 0.9.
+sc_anyconnect() {
+  local port=$1 p="$TMP/pki" d="$TMP/$CUR"
+  mkdir -p "$d"
+  local dtls
+  dtls=$(vary dtls1.2 legacy none dtls1.2)
+  printf 'trafficsentinel-test\ntrafficsentinel-test\n' | ocpasswd -c "$d/passwd" tsuser
+  cat >"$d/ocserv.conf" <<OCSERV
+auth = "plain[passwd=$d/passwd]"
+tcp-port = $port
+udp-port = $port
+listen-host = $SIP
+run-as-user = root
+run-as-group = root
+socket-file = $d/ocserv.sock
+isolate-workers = false
+server-cert = $p/vpn.crt
+server-key = $p/vpn.key
+max-clients = 4
+keepalive = 32400
+dpd = 90
+try-mtu-discovery = false
+tls-priorities = "NORMAL:%SERVER_PRECEDENCE"
+auth-timeout = 240
+max-ban-score = 0
+cookie-timeout = 300
+rekey-time = 172800
+use-occtl = false
+pid-file = $d/ocserv.pid
+device = vpns
+predictable-ips = true
+ipv4-network = 10.81.$SC_N.0
+ipv4-netmask = 255.255.255.0
+ping-leases = false
+cisco-client-compat = true
+dtls-legacy = true
+OCSERV
+  # openconnect's connect hook: the tunnel's address and one route (no DNS, no default route).
+  cat >"$d/vpnc-script" <<HOOK
+#!/bin/sh
+[ "\$reason" = connect ] || exit 0
+ip addr add "\$INTERNAL_IP4_ADDRESS/32" dev "\$TUNDEV"
+ip link set "\$TUNDEV" mtu "\${INTERNAL_IP4_MTU:-1400}" up
+ip route add 10.81.$SC_N.0/24 dev "\$TUNDEV"
+HOOK
+  chmod +x "$d/vpnc-script"
+  local pin
+  pin=$(openssl x509 -in "$p/vpn.crt" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+  local -a opts=(--passwd-on-stdin -u tsuser --servercert "pin-sha256:$pin" --script "$d/vpnc-script" --non-inter)
+  case $dtls in
+    legacy) opts+=(--dtls-ciphers AES256-SHA) ;;
+    none) opts+=(--no-dtls) ;;
+  esac
+  bg "$NS_S" "$d/ocserv.log" ocserv -f -c "$d/ocserv.conf"
+  wait_for 10 listening "$NS_S" tcp "$port"
+  cap_start
+  ip netns exec "$NS_C" openconnect "${opts[@]}" "https://$SIP:$port/" <<<"trafficsentinel-test" >"$d/client.log" 2>&1 &
+  local client_pid=$!
+  echo "$client_pid" >>"$PIDFILE"
+  wait_for 20 log_has "$d/client.log" "Configured as"
+  if [[ $dtls != none ]]; then wait_for 5 log_has "$d/client.log" "Established DTLS"; fi
+  tunnel_workload "10.81.$SC_N.1"
+  kill "$client_pid"   # TERM: openconnect says goodbye to the server and removes its tun device
+  wait "$client_pid" 2>/dev/null || true
+  sleep 0.5
+  cap_stop
+  local how="DTLS 1.2 (PSK) data channel"
+  [[ $dtls == legacy ]] && how="Cisco pre-standard DTLS 0.9 data channel"
+  [[ $dtls == none ]] && how="no DTLS, all data over the TLS CSTP channel"
+  finish anyconnect "AnyConnect protocol on port $port (TLS login + CSTP, $how), ocserv 1.1 + openconnect 9.01, $WORKLOAD inside"
+}
+
 # ---------------------------------------------------------------- benign scenarios
 start_nginx() {  # start_nginx ADDR [cert-stem] [tls versions]
   local addr=$1 cert=${2:-web} protos=${3:-"TLSv1.2 TLSv1.3"} d="$TMP/$CUR"
@@ -874,6 +949,9 @@ all_scenarios() {
   run "lookalike-tls-1194"           sc_tls_lookalike 1194 web
   run "lookalike-tls-www-example-com" sc_tls_lookalike 443 example www.example.com
   run "lookalike-random-udp-51820"   sc_random_udp 51820
+  # Last, so that adding it moved no other scenario's subnet or variations.
+  p1=$(vary 443 8443 4443)
+  run "anyconnect-$p1"               sc_anyconnect "$p1"
 }
 
 # ---------------------------------------------------------------- main
