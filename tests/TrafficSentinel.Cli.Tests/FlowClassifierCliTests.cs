@@ -116,8 +116,23 @@ public sealed class FlowClassifierCliTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         result.AssertNoStackTrace();
         Assert.Matches(@"(?m)^test split: tunnel recall .*, mid-flow tunnel recall .*, benign flagged ", result.Out);
-        Assert.Matches(@"(?m)^cross-validation over all files: mid-flow tunnel recall \d+\.\d% \(\d+/\d+\), benign flagged ", result.Out);
+        System.Text.RegularExpressions.Match classifier = System.Text.RegularExpressions.Regex.Match(
+            result.Out, @"(?m)^cross-validation over all files: mid-flow tunnel recall \d+\.\d% \((\d+)/(\d+)\), benign flagged \d+\.\d% \((\d+)/(\d+)\)");
+        Assert.True(classifier.Success, result.Out);
+
+        // The whole pipeline: the same flows, the detectors first; they can only add catches (and false alarms).
+        System.Text.RegularExpressions.Match pipeline = System.Text.RegularExpressions.Regex.Match(
+            result.Out, @"(?m)^  with the detectors first: mid-flow tunnel recall \d+\.\d% \((\d+)/(\d+)\), benign flagged \d+\.\d% \((\d+)/(\d+)\)");
+        Assert.True(pipeline.Success, result.Out);
+        int Group(System.Text.RegularExpressions.Match m, int i) => int.Parse(m.Groups[i].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(Group(classifier, 2), Group(pipeline, 2));
+        Assert.Equal(Group(classifier, 4), Group(pipeline, 4));
+        Assert.True(Group(pipeline, 1) >= Group(classifier, 1), "pipeline caught fewer mid-flow tunnels than the classifier alone");
+        Assert.True(Group(pipeline, 3) >= Group(classifier, 3), "pipeline flagged fewer benign flows than the classifier alone");
+
         string card = File.ReadAllText(Path.ChangeExtension(model, ".md"));
+        Assert.Contains("The whole pipeline (the detectors first", card, StringComparison.Ordinal);
+        Assert.Contains("| mid-flow recall, detectors first |", card, StringComparison.Ordinal);
         Assert.Contains("## Test-split metrics", card, StringComparison.Ordinal);
         Assert.Contains("## Cross-validation over all files (3 folds)", card, StringComparison.Ordinal);
         Assert.Contains("By labelled truth", card, StringComparison.Ordinal);
