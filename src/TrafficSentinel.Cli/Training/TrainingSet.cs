@@ -26,7 +26,7 @@ internal sealed record DataFile(string Path, string Name, string Group, string S
 /// Builds examples from labelled captures with the engine itself (no detectors, a
 /// <see cref="FeatureRecorder"/> as classifier), so the rows are what the live sensor computes.
 /// Each capture variant is replayed once more with the detectors, which tells for each example
-/// whether the whole pipeline would have caught it before the classifier.
+/// whether a detector reports it: the whole pipeline catches a flow a detector or the classifier reports.
 /// </summary>
 internal static class TrainingSet
 {
