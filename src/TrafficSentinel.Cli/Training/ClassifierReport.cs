@@ -74,15 +74,15 @@ internal sealed class ClassifierReport
 
     /// <summary>
     /// The whole pipeline on the examples (of those selected): flows a detector reported (<see cref="Example.Detected"/>)
-    /// or the classifier flagged, among tunnel flows and among benign flows.
+    /// or the classifier flagged, among mid-flow tunnel flows and among all benign flows.
     /// </summary>
-    public (int Caught, int Tunnels, int Flagged, int Benign) Pipeline(Func<Example, bool>? where = null)
+    public (int Caught, int Tunnels, int Flagged, int Benign) MidFlowPipeline(Func<Example, bool>? where = null)
     {
         int caught = 0, tunnels = 0, flagged = 0, benign = 0;
         for (int i = 0; i < Examples.Count; i++)
         {
             Example e = Examples[i];
-            if (where is not null && !where(e))
+            if ((where is not null && !where(e)) || (e.Class != FlowClasses.Benign && !e.MidFlow))
             {
                 continue;
             }

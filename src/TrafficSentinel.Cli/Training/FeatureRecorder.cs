@@ -3,8 +3,8 @@ using TrafficSentinel.Engine.Flows;
 
 namespace TrafficSentinel.Cli.Training;
 
-/// <summary>A flow as the classifier would have judged it: its endpoints and its feature vector at that moment.</summary>
-internal sealed record RecordedFlow(string File, string L4, System.Net.IPAddress ClientIp, ushort ClientPort, System.Net.IPAddress ServerIp, ushort ServerPort, long Packets, float[] Features);
+/// <summary>A flow as the classifier would have judged it: its name in the labels and its feature vector at that moment.</summary>
+internal sealed record RecordedFlow(string File, FlowName Flow, long Packets, float[] Features);
 
 /// <summary>A flow's name in the labels: transport and both endpoints, client first.</summary>
 internal readonly record struct FlowName(string L4, System.Net.IPAddress ClientIp, ushort ClientPort, System.Net.IPAddress ServerIp, ushort ServerPort)
@@ -47,8 +47,7 @@ internal sealed class FeatureRecorder(int packetThreshold) : IFlowClassifier
     {
         var features = new float[FeatureSchema.Length];
         FlowFeatures.Extract(in flow, features);
-        FlowName name = FlowName.Of(in flow);
-        Flows.Add(new RecordedFlow(CurrentFile, name.L4, name.ClientIp, name.ClientPort, name.ServerIp, name.ServerPort, flow.Packets, features));
+        Flows.Add(new RecordedFlow(CurrentFile, FlowName.Of(in flow), flow.Packets, features));
         return false;
     }
 }

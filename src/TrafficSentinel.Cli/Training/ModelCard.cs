@@ -88,7 +88,7 @@ internal static class ModelCard
         (int flagged, int benign) = report.BenignFlagged();
         (int anyMid, int rightMid, int mid) = report.TunnelRecall(e => e.MidFlow);
         w.WriteLine(string.Create(s_inv, $"**Mid-flow tunnel recall {ClassifierReport.Pct(anyMid, mid)} ({anyMid}/{mid}; right class {ClassifierReport.Pct(rightMid, mid)}), benign flows flagged {ClassifierReport.Pct(flagged, benign)} ({flagged}/{benign}).**{after}"));
-        (int caught, int tunnels, int pipelineFlagged, int allBenign) = report.Pipeline(e => e.MidFlow || e.Class == FlowClasses.Benign);
+        (int caught, int tunnels, int pipelineFlagged, int allBenign) = report.MidFlowPipeline();
         w.WriteLine();
         w.WriteLine(string.Create(s_inv, $"The whole pipeline (the detectors first, this classifier for the flows they leave; the same replays with the detectors on): mid-flow tunnel recall {ClassifierReport.Pct(caught, tunnels)} ({caught}/{tunnels}), benign flows flagged {ClassifierReport.Pct(pipelineFlagged, allBenign)} ({pipelineFlagged}/{allBenign})."));
     }
@@ -104,7 +104,7 @@ internal static class ModelCard
         foreach (string source in examples.Select(e => e.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             (int sf, int nb) = report.BenignFlagged(e => e.Source == source);
-            (int pc, int pt, int pf, int pb) = report.Pipeline(e => e.Source == source && (e.MidFlow || e.Class == FlowClasses.Benign));
+            (int pc, int pt, int pf, int pb) = report.MidFlowPipeline(e => e.Source == source);
             w.WriteLine(string.Create(s_inv, $"| {source} | {Recall(report, e => e.Source == source && e.MidFlow)} | {Recall(report, e => e.Source == source && !e.MidFlow)} | {ClassifierReport.Pct(sf, nb)} ({sf}/{nb}) | {ClassifierReport.Pct(pc, pt)} ({pc}/{pt}) | {ClassifierReport.Pct(pf, pb)} ({pf}/{pb}) |"));
         }
 

@@ -75,7 +75,7 @@ internal static class TrainingSet
                     FlowLabel? label = null;
                     foreach (LabelSet set in candidates)
                     {
-                        if (set.TryFind(name, flow.L4, flow.ClientIp, flow.ClientPort, flow.ServerIp, flow.ServerPort, out label))
+                        if (set.TryFind(name, flow.Flow.L4, flow.Flow.ClientIp, flow.Flow.ClientPort, flow.Flow.ServerIp, flow.Flow.ServerPort, out label))
                         {
                             break;
                         }
@@ -87,7 +87,7 @@ internal static class TrainingSet
                         continue;
                     }
 
-                    string detector = detected.GetValueOrDefault(new FlowName(flow.L4, flow.ClientIp, flow.ClientPort, flow.ServerIp, flow.ServerPort), string.Empty);
+                    string detector = detected.GetValueOrDefault(flow.Flow, string.Empty);
                     examples.Add(new Example(name, GroupOf(name), skip, isMidFlowCopy || skip > 0, label.Truth, FlowClasses.FromTruth(label.Truth), flow.Packets, flow.Features, source, detector));
                 }
             }

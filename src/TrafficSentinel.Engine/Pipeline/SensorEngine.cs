@@ -191,8 +191,7 @@ public sealed class SensorEngine : IFlowObserver, IDisposable
     /// </summary>
     public void EndOfSource()
     {
-        _flows.Flush(FlowEndReason.EndOfInput);
-        TakeClassified(long.MaxValue);
+        Finish();
         _clock = long.MinValue;
         _nextSweep = long.MinValue;
     }
